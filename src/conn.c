@@ -1,0 +1,560 @@
+/*
+ * conn.c — one MQTT connection driven by the caller's poll loop.
+ *
+ * libmosquitto's own loop functions sleep in select() and reconnect with a
+ * fixed schedule; mqmon needs stdin, timers and signals in the same loop and
+ * jittered backoff, so this file drives mosquitto_loop_read/_write/_misc
+ * itself.  The TCP connect is blocking (libmosquitto 2.0 keeps the CONNECT
+ * properties only for its blocking connect); the TLS handshake, CONNECT and
+ * everything after are not.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mqtt_protocol.h>
+
+#include "conn.h"
+#include "log.h"
+#include "mqmon.h"
+#include "timeutil.h"
+#include "topic.h"
+
+/* How many packets one readable event may process before the loop looks at
+ * its other inputs again. */
+#define READ_BURST 4096
+
+struct conn {
+	struct mosquitto *mosq;
+	const struct conn_opts *o;
+	struct conn_handlers h;
+	enum conn_state state;
+	char address[300];
+	mosquitto_property *connect_props;
+	bool attempted;       /* mosquitto_connect done once: later tries reconnect */
+	bool ever_up;
+	bool refused_for_good; /* bad credentials and the like: retrying is useless */
+	bool aborting;        /* we dropped an attempt that took too long */
+	int exit_status;
+	unsigned failures;    /* consecutive, for the backoff */
+	int64_t down_since;   /* monotonic ms when the current outage began */
+	int64_t retry_at;     /* CONN_WAITING: when to try again */
+	int64_t deadline;     /* CONN_CONNECTING/CLOSING: when to give up */
+	char reason[256];     /* why the last attempt or connection failed */
+	uint64_t rng;
+};
+
+static int lib_users;
+
+void conn_opts_init(struct conn_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->host = xstrdup("localhost");
+	o->clean = true;
+	o->keepalive = 60;
+	o->protocol = 5;
+	o->reconnect_min = 1;
+	o->reconnect_max = 60;
+	o->reconnect = true;
+	o->connect_timeout = 10;
+}
+
+void conn_opts_free(struct conn_opts *o)
+{
+	char **strs[] = {&o->host,  &o->username, &o->password, &o->id,          &o->cafile,     &o->capath,
+			 &o->cert,  &o->key,      &o->tls_version, &o->will_topic, &o->will_payload};
+	for (size_t i = 0; i < MQMON_ARRAY_LEN(strs); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+}
+
+bool conn_opts_finish(struct conn_opts *o, const char **why)
+{
+	if (o->cafile || o->capath || o->cert)
+		o->tls = true;
+	if (o->port == 0)
+		o->port = o->tls ? 8883 : 1883;
+	if (!o->clean && !o->id) {
+		*why = "a persistent session (-c/--no-clean) needs a client id (-i ID)";
+		return false;
+	}
+	if ((o->cert && !o->key) || (o->key && !o->cert)) {
+		*why = "--cert and --key go together";
+		return false;
+	}
+	if (o->password && !o->username) {
+		*why = "a password needs a user name (-u)";
+		return false;
+	}
+	if (o->protocol == 31 && o->id && strlen(o->id) > 23) {
+		*why = "MQTT 3.1 allows client ids of at most 23 characters";
+		return false;
+	}
+	if (o->will_payload && !o->will_topic) {
+		*why = "--will-payload needs --will-topic";
+		return false;
+	}
+	if (o->will_topic && !topic_name_valid(o->will_topic, strlen(o->will_topic), why))
+		return false;
+	return true;
+}
+
+/* ---- text for errors ---- */
+
+const char *conn_strerror(int rc)
+{
+	if (rc == MOSQ_ERR_ERRNO)
+		return strerror(errno);
+	if (rc == MOSQ_ERR_CONN_LOST)
+		return "the connection was closed";
+	if (rc == MOSQ_ERR_KEEPALIVE)
+		return "no answer from the broker within the keepalive";
+	return mosquitto_strerror(rc);
+}
+
+const char *conn_connack_string(const struct conn *c, int reason)
+{
+	if (c->o->protocol == 5)
+		return mosquitto_reason_string(reason);
+	return mosquitto_connack_string(reason);
+}
+
+/* Refusals that another attempt cannot fix. */
+static bool refusal_is_final(const struct conn *c, int reason)
+{
+	if (c->o->protocol != 5)
+		return reason == CONNACK_REFUSED_PROTOCOL_VERSION || reason == CONNACK_REFUSED_IDENTIFIER_REJECTED ||
+		       reason == CONNACK_REFUSED_BAD_USERNAME_PASSWORD || reason == CONNACK_REFUSED_NOT_AUTHORIZED;
+	switch (reason) {
+	case MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION:
+	case MQTT_RC_CLIENTID_NOT_VALID:
+	case MQTT_RC_BAD_USERNAME_OR_PASSWORD:
+	case MQTT_RC_NOT_AUTHORIZED:
+	case MQTT_RC_BANNED:
+	case MQTT_RC_BAD_AUTHENTICATION_METHOD:
+	case MQTT_RC_MALFORMED_PACKET:
+	case MQTT_RC_PROTOCOL_ERROR:
+		return true;
+	}
+	return false;
+}
+
+/* ---- backoff ---- */
+
+static double next_random(struct conn *c)
+{
+	/* xorshift64*: jitter only needs to differ between clients */
+	c->rng ^= c->rng >> 12;
+	c->rng ^= c->rng << 25;
+	c->rng ^= c->rng >> 27;
+	return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+/* Exponential backoff with "equal jitter": half the step is fixed, half
+ * random, so a fleet of clients does not reconnect in lockstep after a
+ * broker restart, and no client retries faster than MIN. */
+static double backoff_seconds(struct conn *c)
+{
+	double step = c->o->reconnect_min * pow(2.0, c->failures > 30 ? 30 : c->failures);
+	if (step > c->o->reconnect_max)
+		step = c->o->reconnect_max;
+	double d = step / 2 + next_random(c) * step / 2;
+	return d < c->o->reconnect_min ? c->o->reconnect_min : d;
+}
+
+/* ---- state changes ---- */
+
+static void go_down(struct conn *c, int status)
+{
+	c->state = CONN_DOWN;
+	c->exit_status = status;
+}
+
+/* An attempt failed or an established connection was lost. */
+static void connection_failed(struct conn *c, const char *reason)
+{
+	bool was_up = c->state == CONN_UP;
+	int64_t now = time_mono_ms();
+	snprintf(c->reason, sizeof c->reason, "%s", reason);
+	if (was_up || !c->down_since)
+		c->down_since = now;
+	if (was_up && c->h.on_disconnect)
+		c->h.on_disconnect(c->h.ctx, 1);
+	if (c->refused_for_good) {
+		mqmon_err("connection to %s refused: %s", c->address, reason);
+		go_down(c, MQMON_EXIT_RUNTIME);
+		return;
+	}
+	if (!c->o->reconnect) {
+		mqmon_err("%s %s: %s", was_up ? "connection lost to" : "cannot connect to", c->address, reason);
+		go_down(c, MQMON_EXIT_RUNTIME);
+		return;
+	}
+	double delay = backoff_seconds(c);
+	c->failures++;
+	/* Before the first success the connect timeout bounds the whole
+	 * effort, so a typo in the host name ends with an error, not a hang. */
+	if (!c->ever_up && c->o->connect_timeout > 0 &&
+	    (double)(now - c->down_since) / 1000.0 + delay > c->o->connect_timeout) {
+		mqmon_err("cannot connect to %s: %s", c->address, reason);
+		go_down(c, MQMON_EXIT_RUNTIME);
+		return;
+	}
+	c->state = CONN_WAITING;
+	c->retry_at = now + (int64_t)(delay * 1000);
+	if (was_up)
+		mqmon_warn("connection lost: %s; retrying in %.1f s", reason, delay);
+	else
+		mqmon_warn("cannot connect to %s: %s; retrying in %.1f s", c->address, reason, delay);
+}
+
+static void attempt(struct conn *c)
+{
+	const struct conn_opts *o = c->o;
+	int rc;
+	c->state = CONN_CONNECTING;
+	c->aborting = false;
+	double limit = o->connect_timeout > 0 ? o->connect_timeout : 30;
+	c->deadline = time_mono_ms() + (int64_t)(limit * 1000);
+	errno = 0;
+	if (!c->attempted) {
+		c->attempted = true;
+		rc = mosquitto_connect_bind_v5(c->mosq, o->host, o->port, o->keepalive, NULL, c->connect_props);
+	} else {
+		rc = mosquitto_reconnect(c->mosq);
+	}
+	if (rc == MOSQ_ERR_EAI) {
+		char why[300];
+		snprintf(why, sizeof why, "cannot resolve host name '%s'", o->host);
+		connection_failed(c, why);
+	} else if (rc != MOSQ_ERR_SUCCESS) {
+		connection_failed(c, conn_strerror(rc));
+	}
+}
+
+/* ---- libmosquitto callbacks ---- */
+
+static void on_connect_cb(struct mosquitto *m, void *ud, int rc, int flags, const mosquitto_property *props)
+{
+	struct conn *c = ud;
+	(void)m;
+	(void)props;
+	if (rc != 0) {
+		c->refused_for_good = refusal_is_final(c, rc);
+		snprintf(c->reason, sizeof c->reason, "%s", conn_connack_string(c, rc));
+		return; /* libmosquitto closes the socket: on_disconnect follows */
+	}
+	bool reconnected = c->ever_up;
+	c->state = CONN_UP;
+	c->ever_up = true;
+	c->failures = 0;
+	c->down_since = 0;
+	c->reason[0] = '\0';
+	if (reconnected)
+		mqmon_note("connected to %s", c->address);
+	else
+		mqmon_debug("connected to %s", c->address);
+	if (c->h.on_connect)
+		c->h.on_connect(c->h.ctx, flags & 1);
+}
+
+static void on_disconnect_cb(struct mosquitto *m, void *ud, int rc, const mosquitto_property *props)
+{
+	struct conn *c = ud;
+	(void)m;
+	(void)props;
+	if (c->state == CONN_CLOSING || (rc == 0 && !c->aborting)) {
+		if (c->state == CONN_UP && c->h.on_disconnect)
+			c->h.on_disconnect(c->h.ctx, 0);
+		mqmon_debug("disconnected from %s", c->address);
+		go_down(c, MQMON_EXIT_OK);
+		return;
+	}
+	const char *reason;
+	char buf[256];
+	if (c->aborting) {
+		reason = "timed out waiting for the broker";
+	} else if (c->reason[0] && c->state == CONN_CONNECTING) {
+		snprintf(buf, sizeof buf, "%s", c->reason); /* CONNACK refusal */
+		reason = buf;
+	} else if (rc == MOSQ_ERR_ERRNO && errno == 0) {
+		reason = "the connection was closed";
+	} else if (rc > 0 && rc < 0x80 && rc != MOSQ_ERR_ERRNO) {
+		reason = conn_strerror(rc);
+	} else if (rc >= 0x80) {
+		reason = mosquitto_reason_string(rc); /* DISCONNECT from a v5 broker */
+	} else {
+		reason = conn_strerror(rc);
+	}
+	connection_failed(c, reason);
+}
+
+static void on_message_cb(struct mosquitto *m, void *ud, const struct mosquitto_message *msg,
+			  const mosquitto_property *props)
+{
+	struct conn *c = ud;
+	(void)m;
+	if (c->h.on_message)
+		c->h.on_message(c->h.ctx, msg, props);
+}
+
+static void on_publish_cb(struct mosquitto *m, void *ud, int mid, int reason, const mosquitto_property *props)
+{
+	struct conn *c = ud;
+	(void)m;
+	(void)props;
+	if (c->h.on_publish)
+		c->h.on_publish(c->h.ctx, mid, reason);
+}
+
+static void on_subscribe_cb(struct mosquitto *m, void *ud, int mid, int count, const int *granted,
+			    const mosquitto_property *props)
+{
+	struct conn *c = ud;
+	(void)m;
+	(void)props;
+	if (c->h.on_subscribe)
+		c->h.on_subscribe(c->h.ctx, mid, count, granted);
+}
+
+static void on_log_cb(struct mosquitto *m, void *ud, int level, const char *str)
+{
+	(void)m;
+	(void)ud;
+	(void)level;
+	mqmon_debug("libmosquitto: %s", str);
+}
+
+/* ---- setup ---- */
+
+static _Noreturn void setup_failed(const char *what, int rc)
+{
+	mqmon_die(MQMON_EXIT_USAGE, "%s: %s", what, rc == MOSQ_ERR_INVAL ? "invalid or unreadable" : conn_strerror(rc));
+}
+
+static void setup_tls(struct conn *c)
+{
+	const struct conn_opts *o = c->o;
+	int rc;
+	const char *capath = o->capath;
+	if (!o->cafile && !o->capath) {
+		/* mqtts:// without --cafile trusts the system's certificates */
+		mosquitto_int_option(c->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+		capath = "/etc/ssl/certs";
+	}
+	rc = mosquitto_tls_set(c->mosq, o->cafile, capath, o->cert, o->key, NULL);
+	if (rc)
+		setup_failed(o->cert ? "--cafile/--capath/--cert/--key" : "--cafile/--capath", rc);
+	rc = mosquitto_tls_opts_set(c->mosq, 1, o->tls_version, NULL);
+	if (rc)
+		setup_failed("--tls-version", rc);
+	if (o->insecure)
+		mosquitto_tls_insecure_set(c->mosq, true);
+}
+
+static char *generated_id(struct conn *c)
+{
+	char *id = xmalloc(32);
+	/* short enough for MQTT 3.1's 23-character limit */
+	snprintf(id, 32, "%.9s-%012llx", log_progname(), (unsigned long long)(c->rng & 0xFFFFFFFFFFFFULL));
+	return id;
+}
+
+struct conn *conn_new(const struct conn_opts *o, const struct conn_handlers *h)
+{
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->o = o;
+	if (h)
+		c->h = *h;
+	c->rng = (uint64_t)time_now_ms() * 6364136223846793005ULL ^ (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)c;
+	if (!c->rng)
+		c->rng = 1;
+	if (lib_users++ == 0)
+		mosquitto_lib_init();
+	if (strchr(o->host, ':'))
+		snprintf(c->address, sizeof c->address, "[%s]:%d", o->host, o->port);
+	else
+		snprintf(c->address, sizeof c->address, "%s:%d", o->host, o->port);
+
+	char *id = o->id ? NULL : generated_id(c);
+	c->mosq = mosquitto_new(o->id ? o->id : id, o->clean, c);
+	free(id);
+	if (!c->mosq)
+		mqmon_die(MQMON_EXIT_RUNTIME, "cannot create an MQTT client: %s", strerror(errno));
+	int version = o->protocol == 5 ? MQTT_PROTOCOL_V5 : o->protocol == 311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V31;
+	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, version);
+	/* Request/response latency matters more than packing segments. */
+	mosquitto_int_option(c->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	mosquitto_connect_v5_callback_set(c->mosq, on_connect_cb);
+	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect_cb);
+	mosquitto_message_v5_callback_set(c->mosq, on_message_cb);
+	mosquitto_publish_v5_callback_set(c->mosq, on_publish_cb);
+	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe_cb);
+	if (log_debug_enabled())
+		mosquitto_log_callback_set(c->mosq, on_log_cb);
+	if (o->username) {
+		int rc = mosquitto_username_pw_set(c->mosq, o->username, o->password);
+		if (rc)
+			setup_failed("--username/--password", rc);
+	}
+	if (o->tls)
+		setup_tls(c);
+	if (o->will_topic) {
+		const char *payload = o->will_payload ? o->will_payload : "";
+		int rc = mosquitto_will_set_v5(c->mosq, o->will_topic, (int)strlen(payload), payload, o->will_qos,
+					       o->will_retain, NULL);
+		if (rc)
+			setup_failed("--will-topic", rc);
+	}
+	if (o->protocol == 5 && !o->clean) {
+		/* An MQTT 5 session ends with the connection unless it is given an
+		 * expiry: -c asks for the session to outlive restarts and cuts. */
+		mosquitto_property_add_int32(&c->connect_props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
+	}
+	c->state = CONN_DOWN;
+	return c;
+}
+
+void conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	mosquitto_destroy(c->mosq);
+	mosquitto_property_free_all(&c->connect_props);
+	if (--lib_users == 0)
+		mosquitto_lib_cleanup();
+	free(c);
+}
+
+struct mosquitto *conn_mosq(struct conn *c) { return c->mosq; }
+enum conn_state conn_state(const struct conn *c) { return c->state; }
+int conn_exit_status(const struct conn *c) { return c->exit_status; }
+const char *conn_address(const struct conn *c) { return c->address; }
+
+int64_t conn_down_ms(const struct conn *c)
+{
+	return c->state == CONN_UP || !c->down_since ? 0 : time_mono_ms() - c->down_since;
+}
+
+void conn_start(struct conn *c)
+{
+	c->down_since = time_mono_ms();
+	attempt(c);
+}
+
+/* ---- the loop ---- */
+
+void conn_pollfd(struct conn *c, struct pollfd *pfd)
+{
+	int fd = mosquitto_socket(c->mosq);
+	pfd->fd = -1;
+	pfd->events = 0;
+	pfd->revents = 0;
+	if (fd < 0 || c->state == CONN_DOWN || c->state == CONN_WAITING)
+		return;
+	pfd->fd = fd;
+	pfd->events = POLLIN;
+	if (mosquitto_want_write(c->mosq))
+		pfd->events |= POLLOUT;
+}
+
+int conn_timeout_ms(struct conn *c)
+{
+	int64_t now = time_mono_ms(), until;
+	switch (c->state) {
+	case CONN_WAITING:
+		until = c->retry_at - now;
+		break;
+	case CONN_CONNECTING:
+	case CONN_CLOSING:
+		until = c->deadline - now;
+		break;
+	case CONN_UP:
+		until = 1000; /* keepalive is kept in whole seconds */
+		break;
+	default:
+		return -1;
+	}
+	if (until < 0)
+		return 0;
+	return until > 1000 ? 1000 : (int)until;
+}
+
+/* Reading drains the socket: libmosquitto handles one packet per call
+ * when nothing is queued, so a burst would otherwise cost a poll() per
+ * message.  errno tells an empty socket from a completed packet. */
+static void read_packets(struct conn *c)
+{
+	for (int i = 0; i < READ_BURST; i++) {
+		errno = 0;
+		int rc = mosquitto_loop_read(c->mosq, 1);
+		if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) < 0)
+			return; /* the disconnect callback has run */
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		if (c->state == CONN_DOWN)
+			return;
+	}
+	/* Delayed ACK would hold our ACK of the broker's segment for ~40 ms,
+	 * and with Nagle on the broker a request/response round trip stalls:
+	 * Linux clears quick-ack mode after use, so it is re-armed per read. */
+	int one = 1;
+	int fd = mosquitto_socket(c->mosq);
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
+void conn_handle(struct conn *c, short revents)
+{
+	int64_t now = time_mono_ms();
+	if (c->state == CONN_WAITING) {
+		if (now >= c->retry_at)
+			attempt(c);
+		return;
+	}
+	if (c->state == CONN_DOWN)
+		return;
+	if (revents & (POLLIN | POLLERR | POLLHUP))
+		read_packets(c);
+	if (c->state == CONN_DOWN || c->state == CONN_WAITING)
+		return;
+	if ((revents & POLLOUT) && mosquitto_socket(c->mosq) >= 0)
+		mosquitto_loop_write(c->mosq, 1);
+	if (c->state == CONN_DOWN || c->state == CONN_WAITING)
+		return;
+	if (mosquitto_socket(c->mosq) >= 0)
+		mosquitto_loop_misc(c->mosq);
+	if (c->state == CONN_CONNECTING && now >= c->deadline) {
+		c->aborting = true;
+		mosquitto_disconnect(c->mosq);
+		if (c->state == CONN_CONNECTING) /* nothing was sent: no callback */
+			connection_failed(c, "timed out waiting for the broker");
+	} else if (c->state == CONN_CLOSING && now >= c->deadline) {
+		mqmon_warn("the broker did not take the disconnect in time");
+		go_down(c, MQMON_EXIT_OK);
+	}
+}
+
+void conn_disconnect(struct conn *c)
+{
+	if (c->state != CONN_UP) {
+		go_down(c, c->state == CONN_DOWN ? c->exit_status : MQMON_EXIT_OK);
+		return;
+	}
+	c->state = CONN_CLOSING;
+	double limit = c->o->connect_timeout > 0 ? c->o->connect_timeout : 10;
+	c->deadline = time_mono_ms() + (int64_t)(limit * 1000);
+	int rc = mosquitto_disconnect_v5(c->mosq, 0, NULL);
+	if (rc != MOSQ_ERR_SUCCESS && c->state == CONN_CLOSING)
+		go_down(c, MQMON_EXIT_OK);
+}

@@ -1,0 +1,98 @@
+/*
+ * event.c — writing event lines.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "json.h"
+#include "timeutil.h"
+#include "utf8.h"
+
+void event_begin(struct buf *b, const char *name, int64_t ts_ms)
+{
+	char ts[TIME_RFC3339_LEN + 1];
+	time_format_ms(ts_ms, ts);
+	buf_adds(b, "{\"ts\":\"");
+	buf_add(b, ts, TIME_RFC3339_LEN);
+	buf_adds(b, "\",\"event\":");
+	json_write_string(b, name, strlen(name));
+}
+
+static void key(struct buf *b, const char *k)
+{
+	buf_addc(b, ',');
+	json_write_string(b, k, strlen(k));
+	buf_addc(b, ':');
+}
+
+void event_strn(struct buf *b, const char *k, const char *val, size_t n)
+{
+	key(b, k);
+	if (utf8_valid(val, n)) {
+		json_write_string(b, val, n);
+		return;
+	}
+	/* never emit a line that is not JSON: replace invalid bytes */
+	struct buf fixed = BUF_INIT;
+	for (size_t i = 0; i < n;) {
+		size_t ok = utf8_valid_prefix(val + i, n - i);
+		buf_add(&fixed, val + i, ok);
+		i += ok;
+		if (i < n) {
+			buf_adds(&fixed, "\xEF\xBF\xBD");
+			i++;
+		}
+	}
+	json_write_string(b, fixed.data, fixed.len);
+	buf_free(&fixed);
+}
+
+void event_str(struct buf *b, const char *k, const char *val)
+{
+	event_strn(b, k, val, strlen(val));
+}
+
+void event_int(struct buf *b, const char *k, long long val)
+{
+	key(b, k);
+	buf_printf(b, "%lld", val);
+}
+
+void event_double(struct buf *b, const char *k, double val)
+{
+	key(b, k);
+	if (!isfinite(val))
+		buf_adds(b, "null");
+	else {
+		/* the shortest text that reads back as the same double */
+		char tmp[32];
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(tmp, sizeof tmp, "%.*g", prec, val);
+			if (strtod(tmp, NULL) == val)
+				break;
+		}
+		buf_adds(b, tmp);
+	}
+}
+
+void event_bool(struct buf *b, const char *k, bool val)
+{
+	key(b, k);
+	buf_adds(b, val ? "true" : "false");
+}
+
+void event_raw(struct buf *b, const char *k, const char *json, size_t n)
+{
+	key(b, k);
+	buf_add(b, json, n);
+}
+
+void event_end(struct buf *b)
+{
+	buf_adds(b, "}\n");
+}

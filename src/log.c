@@ -1,0 +1,106 @@
+/*
+ * log.c — the diagnostic helper family.  One line per message, written with
+ * a single write(2) so lines from concurrent programs sharing a terminal do
+ * not interleave mid-line.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mqmon.h"
+
+static const char *progname = "mqmon";
+static enum log_level level = LOG_NORMAL;
+
+void log_init(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	progname = slash ? slash + 1 : name;
+	/* libtool-style wrappers are not used, but "lt-" prefixes would confuse users */
+	if (strncmp(progname, "lt-", 3) == 0)
+		progname += 3;
+}
+
+const char *log_progname(void) { return progname; }
+void log_set_level(enum log_level l) { level = l; }
+enum log_level log_get_level(void) { return level; }
+bool log_debug_enabled(void) { return level >= LOG_DEBUG; }
+
+static void emit(const char *fmt, va_list ap)
+{
+	char line[2048];
+	int saved = errno;
+	int n = snprintf(line, sizeof line, "%s: ", progname);
+	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+	if (len > sizeof line - 2)
+		len = sizeof line - 2;
+	line[len++] = '\n';
+	/* stderr is unbuffered; a failed diagnostic write has nowhere to go */
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w;
+	errno = saved;
+}
+
+void mqmon_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}
+
+void mqmon_warn(const char *fmt, ...)
+{
+	if (level < LOG_NORMAL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}
+
+void mqmon_note(const char *fmt, ...)
+{
+	if (level < LOG_NORMAL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}
+
+void mqmon_debug(const char *fmt, ...)
+{
+	if (level < LOG_DEBUG)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}
+
+void mqmon_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help'.\n", progname);
+	exit(MQMON_EXIT_USAGE);
+}
+
+void mqmon_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+	exit(status);
+}

@@ -1,0 +1,33 @@
+/*
+ * log.h — diagnostics on stderr, always prefixed with the program name:
+ * "mqmon-pub: line 17: \"topic\" contains a wildcard".  Format strings carry
+ * no trailing newline.  stdout is for data only and is never used here.
+ */
+#ifndef MQMON_LOG_H
+#define MQMON_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_QUIET = 0, LOG_NORMAL = 1, LOG_DEBUG = 2 };
+
+/* Set once from main(): the name printed before every message. */
+void log_init(const char *progname);
+const char *log_progname(void);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+
+/* An error: always printed. */
+void mqmon_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning or a notable event (connection changes): hidden by --quiet. */
+void mqmon_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mqmon_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with -d/--debug. */
+void mqmon_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool log_debug_enabled(void);
+
+/* A usage error: prints the message and "Try 'PROG --help'." and exits 2. */
+_Noreturn void mqmon_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A fatal runtime error: prints the message and exits with status. */
+_Noreturn void mqmon_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * sig.h — SIGINT and SIGTERM as an event the poll loop can wait on (the
+ * self-pipe trick), so a program finishes what it holds — flushes, commits,
+ * waits for acks — and disconnects normally instead of dying mid-write.
+ */
+#ifndef MQMON_SIG_H
+#define MQMON_SIG_H
+
+#include <stdbool.h>
+
+/* Install the handlers; returns the descriptor to poll for POLLIN. */
+int sig_init(void);
+/* Drain the pipe; returns the signal received since the last call, or 0. */
+int sig_take(void);
+/* Has SIGINT or SIGTERM arrived (without draining)? */
+bool sig_pending(void);
+
+#endif

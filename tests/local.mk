@@ -1,0 +1,63 @@
+## Tests: check unit tests (tests/check_*.c) and real-broker integration
+## tests (tests/*.sh sourcing tests/lib.sh).  Heavy tests skip themselves
+## under sanitizers (MQMON_SANITIZERS=1) where they would only be slow.
+
+UNIT_TESTS = \
+	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
+	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
+	tests/check_envelope
+
+check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/conncheck
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+UNIT_LDADD = $(MQMON_LIBS) $(CHECK_LIBS)
+
+tests_check_utf8_SOURCES = tests/check_utf8.c tests/check_main.h
+tests_check_utf8_CFLAGS = $(UNIT_CFLAGS)
+tests_check_utf8_LDADD = $(UNIT_LDADD)
+tests_check_base64_SOURCES = tests/check_base64.c tests/check_main.h
+tests_check_base64_CFLAGS = $(UNIT_CFLAGS)
+tests_check_base64_LDADD = $(UNIT_LDADD)
+tests_check_json_SOURCES = tests/check_json.c tests/check_main.h
+tests_check_json_CFLAGS = $(UNIT_CFLAGS)
+tests_check_json_LDADD = $(UNIT_LDADD)
+tests_check_timeutil_SOURCES = tests/check_timeutil.c tests/check_main.h
+tests_check_timeutil_CFLAGS = $(UNIT_CFLAGS)
+tests_check_timeutil_LDADD = $(UNIT_LDADD)
+tests_check_topic_SOURCES = tests/check_topic.c tests/check_main.h
+tests_check_topic_CFLAGS = $(UNIT_CFLAGS)
+tests_check_topic_LDADD = $(UNIT_LDADD)
+tests_check_linereader_SOURCES = tests/check_linereader.c tests/check_main.h
+tests_check_linereader_CFLAGS = $(UNIT_CFLAGS)
+tests_check_linereader_LDADD = $(UNIT_LDADD)
+tests_check_out_SOURCES = tests/check_out.c tests/check_main.h
+tests_check_out_CFLAGS = $(UNIT_CFLAGS)
+tests_check_out_LDADD = $(UNIT_LDADD)
+tests_check_opt_SOURCES = tests/check_opt.c tests/check_main.h
+tests_check_opt_CFLAGS = $(UNIT_CFLAGS)
+tests_check_opt_LDADD = $(UNIT_LDADD)
+tests_check_envelope_SOURCES = tests/check_envelope.c tests/check_main.h
+tests_check_envelope_CFLAGS = $(UNIT_CFLAGS)
+tests_check_envelope_LDADD = $(UNIT_LDADD)
+
+tests_freeport_SOURCES = tests/freeport.c
+tests_conncheck_SOURCES = tests/conncheck.c
+
+INTEG_TESTS = \
+	tests/harness-selftest.sh \
+	tests/conn-listeners.sh
+
+TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(BASH)
+AM_TESTS_ENVIRONMENT = \
+	srcdir='$(srcdir)'; abs_top_srcdir='$(abs_top_srcdir)'; abs_top_builddir='$(abs_top_builddir)'; \
+	MOSQUITTO='$(MOSQUITTO)'; CK_DEFAULT_TIMEOUT=60; \
+	export srcdir abs_top_srcdir abs_top_builddir MOSQUITTO CK_DEFAULT_TIMEOUT;
+if SANITIZERS
+AM_TESTS_ENVIRONMENT += MQMON_SANITIZERS=1; export MQMON_SANITIZERS; \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0; export ASAN_OPTIONS; \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
+endif
+
+EXTRA_DIST += tests/lib.sh $(INTEG_TESTS) tests/data
