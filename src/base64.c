@@ -58,14 +58,8 @@ bool base64_decode(struct buf *out, const char *s, size_t n, size_t *bad)
 	/* at most two '=' of padding, only at the end */
 	while (end > 0 && n - end < 2 && s[end - 1] == '=')
 		end--;
-	if (end % 4 == 1) {
-		*bad = end ? end - 1 : 0;
-		return false;
-	}
-	if (n != end && (end + (n - end)) % 4 != 0) {
-		*bad = end;
-		return false;
-	}
+	/* characters first, so *bad points at a stray one rather than at the
+	 * end of a text whose length is off because of it */
 	char *o = buf_reserve(out, end / 4 * 3 + 3);
 	uint32_t acc = 0;
 	int bits = 0;
@@ -81,6 +75,14 @@ bool base64_decode(struct buf *out, const char *s, size_t n, size_t *bad)
 			bits -= 8;
 			*o++ = (char)((acc >> bits) & 0xFF);
 		}
+	}
+	if (end % 4 == 1) {
+		*bad = end - 1;
+		return false;
+	}
+	if (n != end && n % 4 != 0) {
+		*bad = end;
+		return false;
 	}
 	out->len = (size_t)(o - out->data);
 	return true;

@@ -32,14 +32,16 @@ static bool clean_value(char *v, const char **why)
 {
 	if (*v == '"' || *v == '\'') {
 		char q = *v;
-		char *end = strrchr(v + 1, q);
-		if (!end) {
-			*why = "unterminated quoted value";
-			return false;
+		/* the closing quote is the first one followed by nothing but
+		 * spaces or a comment, so a comment may hold quotes too */
+		char *end = NULL;
+		for (char *c = strchr(v + 1, q); c && !end; c = strchr(c + 1, q)) {
+			const char *after = c + 1 + strspn(c + 1, " \t");
+			if (*after == '\0' || *after == '#')
+				end = c;
 		}
-		char *after = trim(end + 1);
-		if (*after && *after != '#') {
-			*why = "text after the quoted value";
+		if (!end) {
+			*why = strchr(v + 1, q) ? "text after the quoted value" : "unterminated quoted value";
 			return false;
 		}
 		memmove(v, v + 1, (size_t)(end - v - 1));
@@ -82,7 +84,8 @@ enum conffile_result conffile_read(const char *path, conffile_fn fn, void *ctx)
 			continue;
 		if (*s == '[') {
 			char *close = strchr(s, ']');
-			if (!close || *trim(close + 1) != '\0' || close == s + 1) {
+			char *after = close ? trim(close + 1) : NULL;
+			if (!close || (*after != '\0' && *after != '#') || close == s + 1) {
 				why = "malformed section header, expected [program-name]";
 				goto bad;
 			}

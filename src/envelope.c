@@ -365,7 +365,7 @@ static bool decode_props(struct decode *x, const struct json_member *pm, enum en
 				return false;
 			const char *why;
 			if (!topic_name_valid(p->response_topic, p->response_topic_len, &why)) {
-				*res = bad(x, "\"%s\": %s", "props.response_topic", why);
+				*res = bad(x, "\"%s\" %s", "props.response_topic", why);
 				return false;
 			}
 		} else if (json_key_is(&m, "correlation_data") || json_key_is(&m, "correlation-data")) {
@@ -448,13 +448,29 @@ enum envelope_result envelope_decode(struct envelope_decoder *d, const char *lin
 			 (pos >= n ? pos : je.pos) + 1);
 		return ENVELOPE_ERROR;
 	}
-	/* validate the whole line first, so errors report the JSON fault */
-	if (!json_validate(line, n, &je)) {
-		snprintf(err, errlen, "not JSON: %s at byte %zu", je.msg, je.pos + 1);
-		return ENVELOPE_ERROR;
-	}
+	/* validate the whole line first, so errors report the JSON fault.
+	 * Member by member, so each value gets the whole nesting budget: a
+	 * body the encoder took as JSON (up to JSON_MAX_DEPTH deep) sits one
+	 * level down in the line. */
 	pos++;
 	struct json_member m, payload = {0}, enc = {0};
+	size_t vpos = pos;
+	while (m.key = NULL, m.val = NULL, json_object_next(line, n, &vpos, &m, &je))
+		;
+	if (je.msg) {
+		/* name the member whose value is at fault: "(in "topic")" */
+		if (m.key && !m.val && m.key_len < 80)
+			snprintf(err, errlen, "not JSON: %s at byte %zu (in %.*s)", je.msg, je.pos + 1, (int)m.key_len,
+				 m.key);
+		else
+			snprintf(err, errlen, "not JSON: %s at byte %zu", je.msg, je.pos + 1);
+		return ENVELOPE_ERROR;
+	}
+	vpos = json_skip_ws(line, n, vpos);
+	if (vpos != n) {
+		snprintf(err, errlen, "not JSON: trailing characters after the value at byte %zu", vpos + 1);
+		return ENVELOPE_ERROR;
+	}
 	bool has_payload = false, has_enc = false, is_event = false;
 	while (json_object_next(line, n, &pos, &m, &je)) {
 		unsigned long v;
@@ -504,7 +520,7 @@ enum envelope_result envelope_decode(struct envelope_decoder *d, const char *lin
 	if (e->topic) {
 		const char *why;
 		if (!topic_name_valid(e->topic, e->topic_len, &why))
-			return bad(&x, "\"%s\": %s", "topic", why);
+			return bad(&x, "\"%s\" %s", "topic", why);
 	}
 	enum envelope_enc kind = ENC_JSON;
 	if (has_enc) {

@@ -72,7 +72,7 @@ static const struct opt_def conn_opts_table[] = {
 	{"will-retain", OPT_WILL_RETAIN, NULL, "retain the last will"},
 	{"reconnect-delay", OPT_RECONNECT_DELAY, "MIN[:MAX]", "backoff between retries, seconds (1:60)"},
 	{"no-reconnect", OPT_NO_RECONNECT, NULL, "exit with status 1 when the connection is lost"},
-	{"connect-timeout", OPT_CONNECT_TIMEOUT, "SECS", "give up connecting, and waiting for acks at exit (10)"},
+	{"connect-timeout", OPT_CONNECT_TIMEOUT, "SECS", "give up connecting after SECS, 0 = never (10)"},
 	{NULL, 0, NULL, NULL},
 };
 
@@ -94,6 +94,17 @@ bool opt_int(const char *val, long min, long max, long *out, struct opt_err *err
 		return opt_errf(err, "'%s' is not a whole number", val);
 	if (v < min || v > max)
 		return opt_errf(err, "%ld is out of range (%ld to %ld)", v, min, max);
+	*out = v;
+	return true;
+}
+
+bool opt_number(const char *val, double *out, struct opt_err *err)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(val, &end);
+	if (end == val || *end || errno || !isfinite(v))
+		return opt_errf(err, "'%s' is not a number", val);
 	*out = v;
 	return true;
 }
@@ -353,11 +364,14 @@ static bool apply_shared(struct parser *ps, int key, const char *val, const stru
 	case 'c':
 		o->clean = false;
 		return true;
-	case 'k':
-		if (!opt_int(val, 5, 65535, &v, err))
-			return opt_errf(err, "'%s' is not a keepalive in seconds (5-65535)", val);
-		o->keepalive = (int)v;
+	case 'k': {
+		/* MQTT counts keepalive in whole seconds: "90", "1.5m" */
+		double secs = 0;
+		if (!opt_seconds(val, &secs, err) || secs < 5 || secs > 65535 || secs != (double)(long)secs)
+			return opt_errf(err, "'%s' is not a keepalive of 5 to 65535 whole seconds", val);
+		o->keepalive = (int)secs;
 		return true;
+	}
 	case 'V':
 		if (strcmp(val, "5") == 0 || strcmp(val, "mqttv5") == 0)
 			o->protocol = 5;
@@ -498,8 +512,14 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 	struct parser *ps = fc->ps;
 	struct opt_where w = {OPT_LAYER_FILE, fc->path, e->line};
 	struct opt_err err = {{0}};
-	if (e->section && strcmp(e->section, ps->p->name) != 0) {
-		if (strncmp(e->section, "mqmon-", 6) != 0 && strcmp(e->section, "mqmon") != 0) {
+	/* [mqmon] is the shared part again, like the lines before any header */
+	if (e->section && strcmp(e->section, ps->p->name) != 0 && strcmp(e->section, "mqmon") != 0) {
+		static const char *const programs[] = {"mqmon-sub", "mqmon-pub", "mqmon-cmd", "mqmon-store",
+						       "mqmon-status"};
+		bool known = false;
+		for (size_t i = 0; i < MQMON_ARRAY_LEN(programs); i++)
+			known = known || strcmp(e->section, programs[i]) == 0;
+		if (!known) {
 			mqmon_err("%s:%u: unknown section [%s] (sections are program names such as [mqmon-sub])",
 				  fc->path, e->line, e->section);
 			return false;

@@ -218,6 +218,7 @@ bool time_parse_span(const char *s, int64_t *ms, const char **why)
 	while (i < n) {
 		size_t start = i;
 		double v = 0, scale = 0;
+		bool any_digit = false;
 		while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
 			if (s[i] == '.') {
 				if (scale)
@@ -226,13 +227,17 @@ bool time_parse_span(const char *s, int64_t *ms, const char **why)
 			} else if (scale) {
 				scale /= 10;
 				v += (s[i] - '0') * scale;
+				any_digit = true;
 			} else {
 				v = v * 10 + (s[i] - '0');
+				any_digit = true;
 			}
 			i++;
 		}
 		if (i == start)
 			return bad(why, "expected a number such as 90s, 15m, 2h or 7d");
+		if (!any_digit) /* "." or ".s" is not zero, it is a typo */
+			return bad(why, "bad number in time span");
 		size_t u = i;
 		while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
 			i++;
