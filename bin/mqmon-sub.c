@@ -188,8 +188,10 @@ static void on_message(void *ctx, const struct mosquitto_message *m, const mosqu
 	if (s->done)
 		return;
 	if (s->retained_only && !m->retain) {
-		/* the broker sends retained messages first: the snapshot is over */
+		/* the broker sends retained messages first: the snapshot is over
+		 * (this live message is acknowledged but not shown) */
 		s->done = true;
+		conn_stop_reading(s->conn);
 		return;
 	}
 	if (s->no_retained && m->retain)
@@ -200,8 +202,12 @@ static void on_message(void *ctx, const struct mosquitto_message *m, const mosqu
 	out_commit(&s->out);
 	if (s->retained_only)
 		s->last_retained_ms = time_mono_ms();
-	if (s->count && ++s->received >= s->count)
+	if (s->count && ++s->received >= s->count) {
 		s->done = true;
+		/* leave the rest unread and unacknowledged: with -c the broker
+		 * keeps it for the next run */
+		conn_stop_reading(s->conn);
+	}
 }
 
 static void subscribe_all(struct sub *s)
@@ -212,7 +218,8 @@ static void subscribe_all(struct sub *s)
 		if (s->no_retained)
 			options |= MQTT_SUB_OPT_SEND_RETAIN_NEVER;
 		else if (s->subscribed_once)
-			/* a reconnect should not replay the retained messages */
+			/* a reconnect that resumes the session (-c) should not
+			 * replay the retained messages; a new session gets them */
 			options |= MQTT_SUB_OPT_SEND_RETAIN_NEW;
 	}
 	int rc = mosquitto_subscribe_multiple(mosq, &s->subscribe_mid, (int)s->nfilters, s->filters,
@@ -231,11 +238,11 @@ static void on_connect(void *ctx, bool session_present)
 	subscribe_all(s);
 }
 
-static void on_disconnect(void *ctx, int rc)
+static void on_disconnect(void *ctx, bool lost, const char *reason)
 {
 	struct sub *s = ctx;
-	if (rc != 0)
-		emit_connection_event(s, "disconnected", "connection lost", -1);
+	if (lost)
+		emit_connection_event(s, "disconnected", reason, -1);
 }
 
 static void on_subscribe(void *ctx, int mid, int count, const int *granted)

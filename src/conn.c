@@ -44,6 +44,7 @@ struct conn {
 	bool ever_up;
 	bool refused_for_good; /* bad credentials and the like: retrying is useless */
 	bool aborting;        /* we dropped an attempt that took too long */
+	bool stop_reading;    /* the program wants no more messages */
 	int exit_status;
 	unsigned failures;    /* consecutive, for the backoff */
 	int64_t down_since;   /* monotonic ms when the current outage began */
@@ -104,8 +105,13 @@ bool conn_opts_finish(struct conn_opts *o, const char **why)
 		*why = "--will-payload needs --will-topic";
 		return false;
 	}
-	if (o->will_topic && !topic_name_valid(o->will_topic, strlen(o->will_topic), why))
+	const char *twhy;
+	if (o->will_topic && !topic_name_valid(o->will_topic, strlen(o->will_topic), &twhy)) {
+		static char msg[128];
+		snprintf(msg, sizeof msg, "--will-topic %s", twhy);
+		*why = msg;
 		return false;
+	}
 	return true;
 }
 
@@ -119,7 +125,13 @@ const char *conn_strerror(int rc)
 		return "the connection was closed";
 	if (rc == MOSQ_ERR_KEEPALIVE)
 		return "no answer from the broker within the keepalive";
-	return mosquitto_strerror(rc);
+	/* libmosquitto's sentences end with a full stop; ours go on */
+	static _Thread_local char text[160];
+	snprintf(text, sizeof text, "%s", mosquitto_strerror(rc));
+	size_t n = strlen(text);
+	if (n > 0 && text[n - 1] == '.')
+		text[n - 1] = '\0';
+	return text;
 }
 
 const char *conn_connack_string(const struct conn *c, int reason)
@@ -189,7 +201,7 @@ static void connection_failed(struct conn *c, const char *reason)
 	if (was_up || !c->down_since)
 		c->down_since = now;
 	if (was_up && c->h.on_disconnect)
-		c->h.on_disconnect(c->h.ctx, 1);
+		c->h.on_disconnect(c->h.ctx, true, c->reason);
 	if (c->refused_for_good) {
 		mqmon_err("connection to %s refused: %s", c->address, reason);
 		go_down(c, MQMON_EXIT_RUNTIME);
@@ -203,19 +215,25 @@ static void connection_failed(struct conn *c, const char *reason)
 	double delay = backoff_seconds(c);
 	c->failures++;
 	/* Before the first success the connect timeout bounds the whole
-	 * effort, so a typo in the host name ends with an error, not a hang. */
-	if (!c->ever_up && c->o->connect_timeout > 0 &&
-	    (double)(now - c->down_since) / 1000.0 + delay > c->o->connect_timeout) {
-		mqmon_err("cannot connect to %s: %s", c->address, reason);
-		go_down(c, MQMON_EXIT_RUNTIME);
-		return;
+	 * effort, so a typo in the host name ends with an error, not a hang;
+	 * the last attempt is made when the time is up. */
+	if (!c->ever_up && c->o->connect_timeout > 0) {
+		double left = c->o->connect_timeout - (double)(now - c->down_since) / 1000.0;
+		if (left <= 0) {
+			mqmon_err("cannot connect to %s: %s", c->address, reason);
+			go_down(c, MQMON_EXIT_RUNTIME);
+			return;
+		}
+		if (delay > left)
+			delay = left;
 	}
 	c->state = CONN_WAITING;
 	c->retry_at = now + (int64_t)(delay * 1000);
+	/* "4 s", "0.25 s", "12 s": two significant digits are plenty */
 	if (was_up)
-		mqmon_warn("connection lost: %s; retrying in %.1f s", reason, delay);
+		mqmon_warn("connection lost: %s; retrying in %.2g s", reason, delay);
 	else
-		mqmon_warn("cannot connect to %s: %s; retrying in %.1f s", c->address, reason, delay);
+		mqmon_warn("cannot connect to %s: %s; retrying in %.2g s", c->address, reason, delay);
 }
 
 static void attempt(struct conn *c)
@@ -275,7 +293,7 @@ static void on_disconnect_cb(struct mosquitto *m, void *ud, int rc, const mosqui
 	(void)props;
 	if (c->state == CONN_CLOSING || (rc == 0 && !c->aborting)) {
 		if (c->state == CONN_UP && c->h.on_disconnect)
-			c->h.on_disconnect(c->h.ctx, 0);
+			c->h.on_disconnect(c->h.ctx, false, NULL);
 		mqmon_debug("disconnected from %s", c->address);
 		go_down(c, MQMON_EXIT_OK);
 		return;
@@ -365,8 +383,11 @@ static void setup_tls(struct conn *c)
 static char *generated_id(struct conn *c)
 {
 	char *id = xmalloc(32);
-	/* short enough for MQTT 3.1's 23-character limit */
-	snprintf(id, 32, "%.9s-%012llx", log_progname(), (unsigned long long)(c->rng & 0xFFFFFFFFFFFFULL));
+	/* "mqmon-status-1a2b3c4d5e": within MQTT 3.1's 23 characters */
+	const char *name = log_progname();
+	if (strncmp(name, "mqmon-", 6) == 0)
+		name += 6;
+	snprintf(id, 32, "mqmon-%.6s-%010llx", name, (unsigned long long)(c->rng & 0xFFFFFFFFFFULL));
 	return id;
 }
 
@@ -463,7 +484,7 @@ void conn_pollfd(struct conn *c, struct pollfd *pfd)
 	if (fd < 0 || c->state == CONN_DOWN || c->state == CONN_WAITING)
 		return;
 	pfd->fd = fd;
-	pfd->events = POLLIN;
+	pfd->events = c->stop_reading ? 0 : POLLIN;
 	if (mosquitto_want_write(c->mosq))
 		pfd->events |= POLLOUT;
 }
@@ -502,7 +523,7 @@ static void read_packets(struct conn *c)
 			return; /* the disconnect callback has run */
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			break;
-		if (c->state == CONN_DOWN)
+		if (c->state == CONN_DOWN || c->stop_reading)
 			return;
 	}
 	/* Delayed ACK would hold our ACK of the broker's segment for ~40 ms,
@@ -524,7 +545,11 @@ void conn_handle(struct conn *c, short revents)
 	}
 	if (c->state == CONN_DOWN)
 		return;
-	if (revents & (POLLIN | POLLERR | POLLHUP))
+	if (c->stop_reading && c->state == CONN_CLOSING && (revents & (POLLERR | POLLHUP))) {
+		go_down(c, MQMON_EXIT_OK); /* the broker closed first: nothing left to say */
+		return;
+	}
+	if ((revents & POLLIN) || ((revents & (POLLERR | POLLHUP)) && !c->stop_reading))
 		read_packets(c);
 	if (c->state == CONN_DOWN || c->state == CONN_WAITING)
 		return;
@@ -543,6 +568,11 @@ void conn_handle(struct conn *c, short revents)
 		mqmon_warn("the broker did not take the disconnect in time");
 		go_down(c, MQMON_EXIT_OK);
 	}
+}
+
+void conn_stop_reading(struct conn *c)
+{
+	c->stop_reading = true;
 }
 
 void conn_disconnect(struct conn *c)

@@ -47,8 +47,9 @@ struct conn_handlers {
 	void *ctx;
 	/* CONNACK accepted: subscribe here (this runs after every reconnect). */
 	void (*on_connect)(void *ctx, bool session_present);
-	/* The connection went away (rc from libmosquitto; 0 = we asked). */
-	void (*on_disconnect)(void *ctx, int rc);
+	/* The connection went away: lost (true, with the reason also logged)
+	 * or closed as we asked (false, reason NULL). */
+	void (*on_disconnect)(void *ctx, bool lost, const char *reason);
 	void (*on_message)(void *ctx, const struct mosquitto_message *m, const mosquitto_property *props);
 	void (*on_publish)(void *ctx, int mid, int reason_code);
 	void (*on_subscribe)(void *ctx, int mid, int qos_count, const int *granted);
@@ -89,6 +90,11 @@ int conn_exit_status(const struct conn *c);
 const char *conn_address(const struct conn *c);
 /* Milliseconds the connection has been trying without success (0 when up). */
 int64_t conn_down_ms(const struct conn *c);
+
+/* Stop reading from the broker (for good): what it sends from now on is
+ * neither read nor acknowledged, so a persistent session keeps it for the
+ * next run.  For -C: the messages after the last one wanted are not lost. */
+void conn_stop_reading(struct conn *c);
 
 /* Send DISCONNECT (normal, so the broker does not publish the will) and go
  * to CONN_CLOSING; the loop reaches CONN_DOWN once it is written. */

@@ -73,6 +73,8 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 bool opt_int(const char *val, long min, long max, long *out, struct opt_err *err);
 bool opt_seconds(const char *val, double *out, struct opt_err *err);
 bool opt_bool(const char *val, bool *out, struct opt_err *err);
+/* A plain decimal number ("2.5"), finite. */
+bool opt_number(const char *val, double *out, struct opt_err *err);
 
 /* A repeatable option.  Values from a stronger layer replace those of a
  * weaker one (-t on the command line replaces topics from the config

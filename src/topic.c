@@ -20,15 +20,15 @@ static bool why_fail(const char **why, const char *msg)
 bool topic_name_valid(const char *t, size_t n, const char **why)
 {
 	if (n == 0)
-		return why_fail(why, "topic is empty");
+		return why_fail(why, "is empty");
 	if (n > TOPIC_MAX_LEN)
-		return why_fail(why, "topic is longer than 65535 bytes");
+		return why_fail(why, "is longer than 65535 bytes");
 	if (memchr(t, '\0', n))
-		return why_fail(why, "topic contains a NUL character");
+		return why_fail(why, "contains a NUL character");
 	if (memchr(t, '+', n) || memchr(t, '#', n))
-		return why_fail(why, "topic contains a wildcard ('+' or '#')");
+		return why_fail(why, "contains a wildcard ('+' or '#')");
 	if (!utf8_valid(t, n))
-		return why_fail(why, "topic is not valid UTF-8");
+		return why_fail(why, "is not valid UTF-8");
 	return true;
 }
 

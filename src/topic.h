@@ -13,7 +13,8 @@
 #define TOPIC_MAX_LEN 65535
 
 /* A topic to publish to: non-empty, at most 65535 bytes, valid UTF-8, no
- * NUL, no wildcards.  On failure *why says which rule broke. */
+ * NUL, no wildcards.  On failure *why says which rule broke, as the end of
+ * a sentence about the topic: "contains a wildcard ('+' or '#')". */
 bool topic_name_valid(const char *t, size_t n, const char **why);
 
 /* A subscription filter: '+' and '#' only as whole levels, '#' last;

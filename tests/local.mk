@@ -7,7 +7,7 @@ UNIT_TESTS = \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
 	tests/check_envelope
 
-check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/conncheck
+check_PROGRAMS = $(UNIT_TESTS) tests/freeport
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(MQMON_LIBS) $(CHECK_LIBS)
@@ -41,10 +41,10 @@ tests_check_envelope_CFLAGS = $(UNIT_CFLAGS)
 tests_check_envelope_LDADD = $(UNIT_LDADD)
 
 tests_freeport_SOURCES = tests/freeport.c
-tests_conncheck_SOURCES = tests/conncheck.c
 
 INTEG_TESTS = \
 	tests/harness-selftest.sh \
+	tests/docs-sync.sh \
 	tests/conn-listeners.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
