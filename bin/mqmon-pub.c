@@ -47,23 +47,23 @@ enum {
 };
 
 static const struct opt_def pub_opts[] = {
-	{"topic", 't', "TOPIC", "topic to publish to (stream: for lines without one)"},
-	{"message", 'm', "MSG", "publish MSG once"},
-	{"file", 'f', "FILE", "publish the contents of FILE once"},
-	{"null-message", 'n', NULL, "publish an empty message (clears a retained one)"},
-	{"stdin-file", 's', NULL, "publish all of stdin as one message"},
-	{"stdin-line", 'l', NULL, "publish each line of stdin as a message"},
-	{"retain", 'r', NULL, "retain (stream: for lines without \"retain\")"},
-	{"rewrite", OPT_REWRITE, "FROM=TO", "replace the topic prefix FROM by TO (repeatable)"},
-	{"dead-letter", OPT_DEAD_LETTER, "FILE", "append rejected input lines to FILE"},
-	{"max-size", OPT_MAX_SIZE, "BYTES", "reject bodies larger than BYTES (k, M suffixes)"},
-	{"rate", OPT_RATE, "N", "publish at most N messages per second"},
-	{"max-inflight", OPT_MAX_INFLIGHT, "N", "at most N messages awaiting their ack (1000)"},
-	{"simulate", OPT_SIMULATE, "N", "play a fleet of N devices"},
-	{"prefix", OPT_PREFIX, "PREFIX", "topic prefix of the simulated fleet (autocore)"},
-	{"count", 'C', "N", "--simulate: stop after N messages"},
-	{"strict", OPT_STRICT, NULL, "treat event lines in the stream as errors"},
-	{NULL, 0, NULL, NULL},
+        {"topic", 't', "TOPIC", "topic to publish to (stream: for lines without one)"},
+        {"message", 'm', "MSG", "publish MSG once"},
+        {"file", 'f', "FILE", "publish the contents of FILE once"},
+        {"null-message", 'n', NULL, "publish an empty message (clears a retained one)"},
+        {"stdin-file", 's', NULL, "publish all of stdin as one message"},
+        {"stdin-line", 'l', NULL, "publish each line of stdin as a message"},
+        {"retain", 'r', NULL, "retain (stream: for lines without \"retain\")"},
+        {"rewrite", OPT_REWRITE, "FROM=TO", "replace the topic prefix FROM by TO (repeatable)"},
+        {"dead-letter", OPT_DEAD_LETTER, "FILE", "append rejected input lines to FILE"},
+        {"max-size", OPT_MAX_SIZE, "BYTES", "reject bodies larger than BYTES (k, M suffixes)"},
+        {"rate", OPT_RATE, "N", "publish at most N messages per second"},
+        {"max-inflight", OPT_MAX_INFLIGHT, "N", "at most N messages awaiting their ack (1000)"},
+        {"simulate", OPT_SIMULATE, "N", "play a fleet of N devices"},
+        {"prefix", OPT_PREFIX, "PREFIX", "topic prefix of the simulated fleet (autocore)"},
+        {"count", 'C', "N", "--simulate: stop after N messages"},
+        {"strict", OPT_STRICT, NULL, "treat event lines in the stream as errors"},
+        {NULL, 0, NULL, NULL},
 };
 
 enum pub_mode { MODE_STREAM, MODE_LINES, MODE_ONCE, MODE_SIMULATE };
@@ -83,8 +83,8 @@ struct pub {
 	bool mode_set;
 	enum opt_layer mode_layer;
 	const char *once_what; /* which of -m/-f/-n/-s */
-	char *message;         /* -m */
-	char *file;            /* -f */
+	char *message; /* -m */
+	char *file; /* -f */
 	bool null_message, stdin_file;
 	struct opt_list rewrites_raw;
 	struct rewrite *rewrites;
@@ -133,7 +133,7 @@ static bool parse_size(const char *val, long *out, struct opt_err *err)
 /* One input mode per run.  A mode from a stronger layer replaces one from
  * the config file; two on the same layer are a contradiction. */
 static bool set_mode(struct pub *p, enum pub_mode mode, const char *what, const struct opt_where *w,
-		     struct opt_err *err)
+                     struct opt_err *err)
 {
 	if (p->mode_set && w->layer == p->mode_layer && strcmp(p->once_what, what) != 0)
 		return opt_errf(err, "cannot be combined with %s", p->once_what);
@@ -185,11 +185,8 @@ static bool pub_apply(void *ctx, int key, const char *val, const struct opt_wher
 			return false;
 		p->stdin_file = true;
 		return true;
-	case 'l':
-		return set_mode(p, MODE_LINES, "-l", w, err);
-	case 'r':
-		p->retain = true;
-		return true;
+	case 'l': return set_mode(p, MODE_LINES, "-l", w, err);
+	case 'r': p->retain = true; return true;
 	case OPT_REWRITE: {
 		const char *eq = strchr(val, '=');
 		if (!eq || eq == val)
@@ -203,15 +200,13 @@ static bool pub_apply(void *ctx, int key, const char *val, const struct opt_wher
 		free(p->dead_letter);
 		p->dead_letter = xstrdup(val);
 		return true;
-	case OPT_MAX_SIZE:
-		return parse_size(val, &p->max_size, err);
+	case OPT_MAX_SIZE: return parse_size(val, &p->max_size, err);
 	case OPT_RATE:
 		if (!opt_number(val, &d, err) || d <= 0)
 			return opt_errf(err, "'%s' is not a rate in messages per second", val);
 		p->rate = d;
 		return true;
-	case OPT_MAX_INFLIGHT:
-		return opt_int(val, 1, 65000, &p->max_inflight, err);
+	case OPT_MAX_INFLIGHT: return opt_int(val, 1, 65000, &p->max_inflight, err);
 	case OPT_SIMULATE:
 		if (!opt_int(val, 1, 100000, &p->simulate, err))
 			return false;
@@ -222,11 +217,8 @@ static bool pub_apply(void *ctx, int key, const char *val, const struct opt_wher
 		free(p->prefix);
 		p->prefix = xstrdup(val);
 		return true;
-	case 'C':
-		return opt_int(val, 1, 2147483647L, &p->count, err);
-	case OPT_STRICT:
-		p->strict = true;
-		return true;
+	case 'C': return opt_int(val, 1, 2147483647L, &p->count, err);
+	case OPT_STRICT: p->strict = true; return true;
 	}
 	return opt_errf(err, "unhandled option");
 }
@@ -266,13 +258,13 @@ enum step { STEP_SENT, STEP_SKIPPED, STEP_HOLD, STEP_NEED_INPUT, STEP_END };
 
 /* Publish or explain why not.  A message that cannot go out right now
  * (no connection, QoS 0) is held: STEP_HOLD. */
-static enum step send_or_reject(struct pub *p, const struct line *ln, const char *topic, const char *body,
-				size_t len, int qos, bool retain, const mosquitto_property *props)
+static enum step send_or_reject(struct pub *p, const struct line *ln, const char *topic, const char *body, size_t len,
+                                int qos, bool retain, const mosquitto_property *props)
 {
 	if ((long)len > p->max_size) {
 		if (ln)
-			reject_line(&p->rej, ln->lineno, ln->data, ln->len, "the body is %zu bytes, more than --max-size %ld",
-				    len, p->max_size);
+			reject_line(&p->rej, ln->lineno, ln->data, ln->len,
+			            "the body is %zu bytes, more than --max-size %ld", len, p->max_size);
 		else
 			mqmon_err("the message is %zu bytes, more than --max-size %ld", len, p->max_size);
 		return STEP_SKIPPED;
@@ -283,9 +275,9 @@ static enum step send_or_reject(struct pub *p, const struct line *ln, const char
 	if (rc == MOSQ_ERR_NO_CONN)
 		return STEP_HOLD;
 	const char *why = rc == MOSQ_ERR_OVERSIZE_PACKET     ? "the message is larger than the broker accepts"
-			  : rc == MOSQ_ERR_QOS_NOT_SUPPORTED ? "the broker does not support this QoS"
-			  : rc == MOSQ_ERR_MALFORMED_UTF8    ? "the topic is not valid UTF-8"
-							     : conn_strerror(rc);
+	                  : rc == MOSQ_ERR_QOS_NOT_SUPPORTED ? "the broker does not support this QoS"
+	                  : rc == MOSQ_ERR_MALFORMED_UTF8    ? "the topic is not valid UTF-8"
+	                                                     : conn_strerror(rc);
 	if (ln)
 		reject_line(&p->rej, ln->lineno, ln->data, ln->len, "cannot publish: %s", why);
 	else
@@ -358,7 +350,7 @@ static enum step envelope_line(struct pub *p, const struct line *ln)
 		}
 	} else if (e.props && !p->v3_props_noted) {
 		mqmon_note("line %lu: MQTT %s has no properties: \"props\" are not sent", ln->lineno,
-			   p->conn_opts.protocol == 311 ? "3.1.1" : "3.1");
+		           p->conn_opts.protocol == 311 ? "3.1.1" : "3.1");
 		p->v3_props_noted = true;
 	}
 	enum step s = send_or_reject(p, ln, final, e.payload, e.payload_len, qos, retain, props);
@@ -389,7 +381,7 @@ static enum step next_once(struct pub *p)
 	if (p->once_sent)
 		return STEP_END;
 	enum step s = send_or_reject(p, NULL, p->topic, p->body.data ? p->body.data : "", p->body.len, p->conn_opts.qos,
-				     p->retain, NULL);
+	                             p->retain, NULL);
 	if (s == STEP_SKIPPED)
 		p->status = MQMON_EXIT_RUNTIME;
 	if (s != STEP_HOLD)
@@ -463,7 +455,7 @@ static void drain_and_disconnect(struct pub *p, int64_t deadline)
 	}
 	if (!publisher_idle(&p->pub)) {
 		mqmon_err("%ld message%s not acknowledged by the broker", p->pub.outstanding,
-			  p->pub.outstanding == 1 ? "" : "s");
+		          p->pub.outstanding == 1 ? "" : "s");
 		p->status = MQMON_EXIT_RUNTIME;
 	}
 	if (conn_state(p->conn) != CONN_DOWN) {
@@ -537,7 +529,8 @@ static int run(struct pub *p)
 	if (conn_state(p->conn) == CONN_DOWN) {
 		/* the connection failed for good (already reported) */
 		if (p->pub.outstanding > 0)
-			mqmon_err("%ld message%s not acknowledged", p->pub.outstanding, p->pub.outstanding == 1 ? "" : "s");
+			mqmon_err("%ld message%s not acknowledged", p->pub.outstanding,
+			          p->pub.outstanding == 1 ? "" : "s");
 		if (!input_done && p->mode != MODE_ONCE)
 			mqmon_err("stopped before the end of the input, at line %lu", p->lr.lineno);
 		return MQMON_EXIT_RUNTIME;
@@ -551,19 +544,19 @@ int main(int argc, char **argv)
 	log_init(argv[0]);
 	struct pub p = {.max_size = MQTT_MAX_BODY, .max_inflight = 1000};
 	struct opt_program prog = {
-		.name = "mqmon-pub",
-		.synopsis = "[options] -t TOPIC {-m MSG | -f FILE | -n | -s | -l}\n"
-			    "       mqmon-pub [options] [-t TOPIC] < envelopes.ndjson\n"
-			    "       mqmon-pub [options] --simulate N",
-		.summary = "Publish MQTT messages: one, raw lines, a stream of envelopes, or a simulated fleet.",
-		.opts = pub_opts,
-		.sets = OPT_SET_CONN,
-		.apply = pub_apply,
-		.ctx = &p,
-		.epilog = "Examples:\n"
-			  "  mqmon-pub -t devices/ESP32_001/command -m '{\"command\":\"restart\"}' -q 1\n"
-			  "  mqmon-sub -t 'site/#' | mqmon-pub -h backup --rewrite site/=mirror/\n"
-			  "  mqmon-pub --simulate 20 --rate 50",
+	        .name = "mqmon-pub",
+	        .synopsis = "[options] -t TOPIC {-m MSG | -f FILE | -n | -s | -l}\n"
+	                    "       mqmon-pub [options] [-t TOPIC] < envelopes.ndjson\n"
+	                    "       mqmon-pub [options] --simulate N",
+	        .summary = "Publish MQTT messages: one, raw lines, a stream of envelopes, or a simulated fleet.",
+	        .opts = pub_opts,
+	        .sets = OPT_SET_CONN,
+	        .apply = pub_apply,
+	        .ctx = &p,
+	        .epilog = "Examples:\n"
+	                  "  mqmon-pub -t devices/ESP32_001/command -m '{\"command\":\"restart\"}' -q 1\n"
+	                  "  mqmon-sub -t 'site/#' | mqmon-pub -h backup --rewrite site/=mirror/\n"
+	                  "  mqmon-pub --simulate 20 --rate 50",
 	};
 	int first = opt_parse(&prog, argc, argv, &p.conn_opts);
 	if (first < argc)
@@ -592,12 +585,12 @@ int main(int argc, char **argv)
 	int status;
 	if (p.mode == MODE_SIMULATE) {
 		struct simulate_opts so = {
-			.devices = (unsigned)p.simulate,
-			.prefix = p.prefix,
-			.rate = p.rate,
-			.count = p.count,
-			.max_inflight = p.max_inflight,
-			.conn = &p.conn_opts,
+		        .devices = (unsigned)p.simulate,
+		        .prefix = p.prefix,
+		        .rate = p.rate,
+		        .count = p.count,
+		        .max_inflight = p.max_inflight,
+		        .conn = &p.conn_opts,
 		};
 		status = simulate_run(&so);
 	} else {

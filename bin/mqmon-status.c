@@ -12,7 +12,7 @@
 #include "opt.h"
 
 static const struct opt_def status_opts[] = {
-	{NULL, 0, NULL, NULL},
+        {NULL, 0, NULL, NULL},
 };
 
 static bool status_apply(void *ctx, int key, const char *val, const struct opt_where *w, struct opt_err *err)
@@ -25,12 +25,12 @@ int main(int argc, char **argv)
 	log_init(argv[0]);
 	struct conn_opts conn;
 	struct opt_program prog = {
-		.name = "mqmon-status",
-		.synopsis = "[options]",
-		.summary = "Fleet state, alerts and health checks.",
-		.opts = status_opts,
-		.sets = OPT_SET_CONN,
-		.apply = status_apply,
+	        .name = "mqmon-status",
+	        .synopsis = "[options]",
+	        .summary = "Fleet state, alerts and health checks.",
+	        .opts = status_opts,
+	        .sets = OPT_SET_CONN,
+	        .apply = status_apply,
 	};
 	opt_parse(&prog, argc, argv, &conn);
 	conn_opts_free(&conn);

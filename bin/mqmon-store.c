@@ -12,7 +12,7 @@
 #include "opt.h"
 
 static const struct opt_def store_opts[] = {
-	{NULL, 0, NULL, NULL},
+        {NULL, 0, NULL, NULL},
 };
 
 static bool store_apply(void *ctx, int key, const char *val, const struct opt_where *w, struct opt_err *err)
@@ -25,12 +25,12 @@ int main(int argc, char **argv)
 	log_init(argv[0]);
 	struct conn_opts conn;
 	struct opt_program prog = {
-		.name = "mqmon-store",
-		.synopsis = "[options] [ingest|query|topics|devices|series|prune|stats]",
-		.summary = "Archive envelopes to SQLite, and query them back.",
-		.opts = store_opts,
-		.sets = 0,
-		.apply = store_apply,
+	        .name = "mqmon-store",
+	        .synopsis = "[options] [ingest|query|topics|devices|series|prune|stats]",
+	        .summary = "Archive envelopes to SQLite, and query them back.",
+	        .opts = store_opts,
+	        .sets = 0,
+	        .apply = store_apply,
 	};
 	opt_parse(&prog, argc, argv, &conn);
 	conn_opts_free(&conn);

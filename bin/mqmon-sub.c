@@ -38,23 +38,23 @@ enum {
 };
 
 static const struct opt_def sub_opts[] = {
-	{"topic", 't', "FILTER", "subscribe to FILTER (repeatable)"},
-	{"filter-out", 'T', "FILTER", "drop messages whose topic matches FILTER (repeatable)"},
-	{"count", 'C', "N", "exit after N messages"},
-	{"timeout", 'W', "SECS", "exit with status 3 after SECS seconds"},
-	{"no-retained", 'R', NULL, "skip retained messages sent at subscribe time"},
-	{"retained-only", OPT_RETAINED_ONLY, NULL, "print the retained messages, then exit"},
-	{"shared", OPT_SHARED, "GROUP", "subscribe as $share/GROUP/FILTER"},
-	{"format", 'F', "FMT", "json (envelopes), text (topic payload) or raw (payload)"},
-	{"events", OPT_EVENTS, NULL, "add connected/disconnected event lines"},
-	{NULL, 0, NULL, NULL},
+        {"topic", 't', "FILTER", "subscribe to FILTER (repeatable)"},
+        {"filter-out", 'T', "FILTER", "drop messages whose topic matches FILTER (repeatable)"},
+        {"count", 'C', "N", "exit after N messages"},
+        {"timeout", 'W', "SECS", "exit with status 3 after SECS seconds"},
+        {"no-retained", 'R', NULL, "skip retained messages sent at subscribe time"},
+        {"retained-only", OPT_RETAINED_ONLY, NULL, "print the retained messages, then exit"},
+        {"shared", OPT_SHARED, "GROUP", "subscribe as $share/GROUP/FILTER"},
+        {"format", 'F', "FMT", "json (envelopes), text (topic payload) or raw (payload)"},
+        {"events", OPT_EVENTS, NULL, "add connected/disconnected event lines"},
+        {NULL, 0, NULL, NULL},
 };
 
 struct sub {
 	struct opt_list topics;
 	struct opt_list excludes;
-	long count;          /* -C, 0 = unlimited */
-	double timeout;      /* -W, 0 = none */
+	long count; /* -C, 0 = unlimited */
+	double timeout; /* -W, 0 = none */
 	bool no_retained;
 	bool retained_only;
 	char *shared;
@@ -69,7 +69,7 @@ struct sub {
 	size_t nfilters;
 	long received;
 	bool subscribed_once;
-	bool done;          /* -C reached or --retained-only finished */
+	bool done; /* -C reached or --retained-only finished */
 	int64_t last_retained_ms; /* --retained-only: when the snapshot last moved */
 	int suback_pending;
 	int subscribe_mid;
@@ -91,20 +91,15 @@ static bool sub_apply(void *ctx, int key, const char *val, const struct opt_wher
 			return opt_errf(err, "'%s': %s", val, why);
 		opt_list_add(&s->excludes, val, w);
 		return true;
-	case 'C':
-		return opt_int(val, 1, 2147483647L, &s->count, err);
+	case 'C': return opt_int(val, 1, 2147483647L, &s->count, err);
 	case 'W':
 		if (!opt_seconds(val, &s->timeout, err))
 			return false;
 		if (s->timeout <= 0)
 			return opt_errf(err, "the timeout must be more than 0");
 		return true;
-	case 'R':
-		s->no_retained = true;
-		return true;
-	case OPT_RETAINED_ONLY:
-		s->retained_only = true;
-		return true;
+	case 'R': s->no_retained = true; return true;
+	case OPT_RETAINED_ONLY: s->retained_only = true; return true;
 	case OPT_SHARED:
 		if (!*val || strpbrk(val, "/+#"))
 			return opt_errf(err, "'%s': a group name is not empty and has no '/', '+' or '#'", val);
@@ -121,9 +116,7 @@ static bool sub_apply(void *ctx, int key, const char *val, const struct opt_wher
 		else
 			return opt_errf(err, "'%s' is not json, text or raw", val);
 		return true;
-	case OPT_EVENTS:
-		s->events = true;
-		return true;
+	case OPT_EVENTS: s->events = true; return true;
 	}
 	return opt_errf(err, "unhandled option");
 }
@@ -158,15 +151,15 @@ static void write_message(struct sub *s, const struct mosquitto_message *m, cons
 	switch (s->format) {
 	case FORMAT_JSON: {
 		struct envelope e = {
-			.topic = m->topic,
-			.topic_len = tlen,
-			.payload = m->payload ? m->payload : "",
-			.payload_len = (size_t)m->payloadlen,
-			.qos = m->qos,
-			.retain = m->retain,
-			.ts_ms = time_now_ms(),
-			.mid = m->qos > 0 ? m->mid : 0,
-			.props = props ? props_read(&s->props, props) : NULL,
+		        .topic = m->topic,
+		        .topic_len = tlen,
+		        .payload = m->payload ? m->payload : "",
+		        .payload_len = (size_t)m->payloadlen,
+		        .qos = m->qos,
+		        .retain = m->retain,
+		        .ts_ms = time_now_ms(),
+		        .mid = m->qos > 0 ? m->mid : 0,
+		        .props = props ? props_read(&s->props, props) : NULL,
 		};
 		envelope_encode(b, &e);
 		break;
@@ -222,8 +215,8 @@ static void subscribe_all(struct sub *s)
 			 * replay the retained messages; a new session gets them */
 			options |= MQTT_SUB_OPT_SEND_RETAIN_NEW;
 	}
-	int rc = mosquitto_subscribe_multiple(mosq, &s->subscribe_mid, (int)s->nfilters, s->filters,
-					      s->conn_opts.qos, options, NULL);
+	int rc = mosquitto_subscribe_multiple(mosq, &s->subscribe_mid, (int)s->nfilters, s->filters, s->conn_opts.qos,
+	                                      options, NULL);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		mqmon_err("cannot subscribe: %s", conn_strerror(rc));
 		return;
@@ -255,7 +248,7 @@ static void on_subscribe(void *ctx, int mid, int count, const int *granted)
 	for (int i = 0; i < count && (size_t)i < s->nfilters; i++) {
 		if (granted[i] >= 0x80) {
 			mqmon_err("subscription to '%s' refused by the broker: %s", s->filters[i],
-				  mosquitto_reason_string(granted[i]));
+			          mosquitto_reason_string(granted[i]));
 			refused++;
 		}
 	}
@@ -372,16 +365,16 @@ int main(int argc, char **argv)
 	log_init(argv[0]);
 	struct sub s = {0};
 	struct opt_program prog = {
-		.name = "mqmon-sub",
-		.synopsis = "[options] -t FILTER [-t FILTER ...]",
-		.summary = "Subscribe to MQTT topics and print one JSON envelope per message.",
-		.opts = sub_opts,
-		.sets = OPT_SET_CONN,
-		.apply = sub_apply,
-		.ctx = &s,
-		.epilog = "Examples:\n"
-			  "  mqmon-sub -t 'autocore/#'\n"
-			  "  mqmon-sub -c -i archiver -q 1 -t 'autocore/+/telemetry' | mqmon-store --db fleet.db",
+	        .name = "mqmon-sub",
+	        .synopsis = "[options] -t FILTER [-t FILTER ...]",
+	        .summary = "Subscribe to MQTT topics and print one JSON envelope per message.",
+	        .opts = sub_opts,
+	        .sets = OPT_SET_CONN,
+	        .apply = sub_apply,
+	        .ctx = &s,
+	        .epilog = "Examples:\n"
+	                  "  mqmon-sub -t 'autocore/#'\n"
+	                  "  mqmon-sub -c -i archiver -q 1 -t 'autocore/+/telemetry' | mqmon-store --db fleet.db",
 	};
 	int first = opt_parse(&prog, argc, argv, &s.conn_opts);
 	if (first < argc)
@@ -400,11 +393,11 @@ int main(int argc, char **argv)
 	props_reader_init(&s.props);
 	build_filters(&s);
 	struct conn_handlers h = {
-		.ctx = &s,
-		.on_connect = on_connect,
-		.on_disconnect = on_disconnect,
-		.on_message = on_message,
-		.on_subscribe = on_subscribe,
+	        .ctx = &s,
+	        .on_connect = on_connect,
+	        .on_disconnect = on_disconnect,
+	        .on_message = on_message,
+	        .on_subscribe = on_subscribe,
 	};
 	s.conn = conn_new(&s.conn_opts, &h);
 	int status = run(&s);

@@ -16,7 +16,10 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT           \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void buf_free(struct buf *b);
 /* Make room for at least n more bytes; returns where they go. */
@@ -27,7 +30,10 @@ void buf_grow_to(struct buf *b, size_t cap);
 void buf_shrink(struct buf *b, size_t keep);
 const char *buf_cstr(struct buf *b);
 
-static inline void buf_reset(struct buf *b) { b->len = 0; }
+static inline void buf_reset(struct buf *b)
+{
+	b->len = 0;
+}
 
 static inline void buf_add(struct buf *b, const void *p, size_t n)
 {
@@ -45,7 +51,10 @@ static inline void buf_addc(struct buf *b, char c)
 	b->data[b->len++] = c;
 }
 
-static inline void buf_adds(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+static inline void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
 
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -11,7 +11,7 @@
 
 struct conffile_entry {
 	const char *key;
-	const char *value;   /* NULL for a bare "key" line */
+	const char *value; /* NULL for a bare "key" line */
 	const char *section; /* NULL in the global part, else the section name */
 	unsigned line;
 };

@@ -40,17 +40,17 @@ struct conn {
 	enum conn_state state;
 	char address[300];
 	mosquitto_property *connect_props;
-	bool attempted;       /* mosquitto_connect done once: later tries reconnect */
+	bool attempted; /* mosquitto_connect done once: later tries reconnect */
 	bool ever_up;
 	bool refused_for_good; /* bad credentials and the like: retrying is useless */
-	bool aborting;        /* we dropped an attempt that took too long */
-	bool stop_reading;    /* the program wants no more messages */
+	bool aborting; /* we dropped an attempt that took too long */
+	bool stop_reading; /* the program wants no more messages */
 	int exit_status;
-	unsigned failures;    /* consecutive, for the backoff */
-	int64_t down_since;   /* monotonic ms when the current outage began */
-	int64_t retry_at;     /* CONN_WAITING: when to try again */
-	int64_t deadline;     /* CONN_CONNECTING/CLOSING: when to give up */
-	char reason[256];     /* why the last attempt or connection failed */
+	unsigned failures; /* consecutive, for the backoff */
+	int64_t down_since; /* monotonic ms when the current outage began */
+	int64_t retry_at; /* CONN_WAITING: when to try again */
+	int64_t deadline; /* CONN_CONNECTING/CLOSING: when to give up */
+	char reason[256]; /* why the last attempt or connection failed */
 	uint64_t rng;
 };
 
@@ -71,8 +71,8 @@ void conn_opts_init(struct conn_opts *o)
 
 void conn_opts_free(struct conn_opts *o)
 {
-	char **strs[] = {&o->host,  &o->username, &o->password, &o->id,          &o->cafile,     &o->capath,
-			 &o->cert,  &o->key,      &o->tls_version, &o->will_topic, &o->will_payload};
+	char **strs[] = {&o->host, &o->username, &o->password,    &o->id,         &o->cafile,      &o->capath,
+	                 &o->cert, &o->key,      &o->tls_version, &o->will_topic, &o->will_payload};
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(strs); i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;
@@ -155,8 +155,7 @@ static bool refusal_is_final(const struct conn *c, int reason)
 	case MQTT_RC_BANNED:
 	case MQTT_RC_BAD_AUTHENTICATION_METHOD:
 	case MQTT_RC_MALFORMED_PACKET:
-	case MQTT_RC_PROTOCOL_ERROR:
-		return true;
+	case MQTT_RC_PROTOCOL_ERROR: return true;
 	}
 	return false;
 }
@@ -318,7 +317,7 @@ static void on_disconnect_cb(struct mosquitto *m, void *ud, int rc, const mosqui
 }
 
 static void on_message_cb(struct mosquitto *m, void *ud, const struct mosquitto_message *msg,
-			  const mosquitto_property *props)
+                          const mosquitto_property *props)
 {
 	struct conn *c = ud;
 	(void)m;
@@ -336,7 +335,7 @@ static void on_publish_cb(struct mosquitto *m, void *ud, int mid, int reason, co
 }
 
 static void on_subscribe_cb(struct mosquitto *m, void *ud, int mid, int count, const int *granted,
-			    const mosquitto_property *props)
+                            const mosquitto_property *props)
 {
 	struct conn *c = ud;
 	(void)m;
@@ -433,7 +432,7 @@ struct conn *conn_new(const struct conn_opts *o, const struct conn_handlers *h)
 	if (o->will_topic) {
 		const char *payload = o->will_payload ? o->will_payload : "";
 		int rc = mosquitto_will_set_v5(c->mosq, o->will_topic, (int)strlen(payload), payload, o->will_qos,
-					       o->will_retain, NULL);
+		                               o->will_retain, NULL);
 		if (rc)
 			setup_failed("--will-topic", rc);
 	}
@@ -457,10 +456,22 @@ void conn_free(struct conn *c)
 	free(c);
 }
 
-struct mosquitto *conn_mosq(struct conn *c) { return c->mosq; }
-enum conn_state conn_state(const struct conn *c) { return c->state; }
-int conn_exit_status(const struct conn *c) { return c->exit_status; }
-const char *conn_address(const struct conn *c) { return c->address; }
+struct mosquitto *conn_mosq(struct conn *c)
+{
+	return c->mosq;
+}
+enum conn_state conn_state(const struct conn *c)
+{
+	return c->state;
+}
+int conn_exit_status(const struct conn *c)
+{
+	return c->exit_status;
+}
+const char *conn_address(const struct conn *c)
+{
+	return c->address;
+}
 
 int64_t conn_down_ms(const struct conn *c)
 {
@@ -493,18 +504,13 @@ int conn_timeout_ms(struct conn *c)
 {
 	int64_t now = time_mono_ms(), until;
 	switch (c->state) {
-	case CONN_WAITING:
-		until = c->retry_at - now;
-		break;
+	case CONN_WAITING: until = c->retry_at - now; break;
 	case CONN_CONNECTING:
-	case CONN_CLOSING:
-		until = c->deadline - now;
-		break;
+	case CONN_CLOSING: until = c->deadline - now; break;
 	case CONN_UP:
 		until = 1000; /* keepalive is kept in whole seconds */
 		break;
-	default:
-		return -1;
+	default: return -1;
 	}
 	if (until < 0)
 		return 0;

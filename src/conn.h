@@ -16,24 +16,24 @@
 #include <mosquitto.h>
 
 struct conn_opts {
-	char *host;       /* "localhost" */
-	int port;         /* 0 until resolved: 1883, or 8883 with TLS */
+	char *host; /* "localhost" */
+	int port; /* 0 until resolved: 1883, or 8883 with TLS */
 	char *username;
 	char *password;
-	char *id;         /* client id; NULL lets the broker/libmosquitto pick */
-	bool clean;       /* false with -c/--no-clean */
-	int keepalive;    /* seconds, 60 */
-	int protocol;     /* 5, 311 or 31 */
-	int qos;          /* 0 */
-	bool tls;         /* mqtts:// or any TLS option given */
+	char *id; /* client id; NULL lets the broker/libmosquitto pick */
+	bool clean; /* false with -c/--no-clean */
+	int keepalive; /* seconds, 60 */
+	int protocol; /* 5, 311 or 31 */
+	int qos; /* 0 */
+	bool tls; /* mqtts:// or any TLS option given */
 	char *cafile, *capath, *cert, *key, *tls_version;
 	bool insecure;
 	char *will_topic, *will_payload;
 	int will_qos;
 	bool will_retain;
 	double reconnect_min, reconnect_max; /* seconds, 1 and 60 */
-	bool reconnect;                      /* false with --no-reconnect */
-	double connect_timeout;              /* seconds, 10; 0 = wait forever */
+	bool reconnect; /* false with --no-reconnect */
+	double connect_timeout; /* seconds, 10; 0 = wait forever */
 };
 
 void conn_opts_init(struct conn_opts *o);
@@ -57,10 +57,10 @@ struct conn_handlers {
 
 enum conn_state {
 	CONN_CONNECTING, /* TCP/TLS/CONNECT under way */
-	CONN_UP,         /* CONNACK accepted */
-	CONN_WAITING,    /* lost; a retry is scheduled */
-	CONN_CLOSING,    /* DISCONNECT sent, flushing */
-	CONN_DOWN,       /* closed for good: see conn_exit_status() */
+	CONN_UP, /* CONNACK accepted */
+	CONN_WAITING, /* lost; a retry is scheduled */
+	CONN_CLOSING, /* DISCONNECT sent, flushing */
+	CONN_DOWN, /* closed for good: see conn_exit_status() */
 };
 
 struct conn;
@@ -83,7 +83,10 @@ int conn_timeout_ms(struct conn *c);
 void conn_handle(struct conn *c, short revents);
 
 enum conn_state conn_state(const struct conn *c);
-static inline bool conn_is_up(const struct conn *c) { return conn_state(c) == CONN_UP; }
+static inline bool conn_is_up(const struct conn *c)
+{
+	return conn_state(c) == CONN_UP;
+}
 /* Once CONN_DOWN: 0 after a requested disconnect, 1 after a failure. */
 int conn_exit_status(const struct conn *c);
 /* A printable "host:port". */

@@ -227,7 +227,7 @@ static enum envelope_result bad(struct decode *x, const char *fmt, ...)
 
 /* Decode a string member into the scratch buffer. */
 static bool member_string(struct decode *x, const struct json_member *m, const char **out, size_t *len,
-			  const char *field, enum envelope_result *res)
+                          const char *field, enum envelope_result *res)
 {
 	if (m->val[0] != '"') {
 		*res = bad(x, "\"%s\" must be a string", field);
@@ -282,7 +282,7 @@ static bool add_user_prop(struct decode *x, const char *k, size_t kl, const char
 
 /* A user property value: a string, or a scalar kept as its JSON text. */
 static bool user_value(struct decode *x, const char *val, size_t len, const char **out, size_t *outlen,
-		       enum envelope_result *res)
+                       enum envelope_result *res)
 {
 	if (val[0] == '"') {
 		struct json_member tmp = {"\"user\"", 6, val, len};
@@ -361,7 +361,7 @@ static bool decode_props(struct decode *x, const struct json_member *pm, enum en
 				return false;
 		} else if (json_key_is(&m, "response_topic") || json_key_is(&m, "response-topic")) {
 			if (!member_string(x, &m, &p->response_topic, &p->response_topic_len, "props.response_topic",
-					   res))
+			                   res))
 				return false;
 			const char *why;
 			if (!topic_name_valid(p->response_topic, p->response_topic_len, &why)) {
@@ -424,7 +424,7 @@ static bool decode_props(struct decode *x, const struct json_member *pm, enum en
 }
 
 enum envelope_result envelope_decode(struct envelope_decoder *d, const char *line, size_t n, struct envelope *e,
-				     char *err, size_t errlen)
+                                     char *err, size_t errlen)
 {
 	struct decode x = {d, line, n, err, errlen};
 	enum envelope_result res = ENVELOPE_ERROR;
@@ -445,7 +445,7 @@ enum envelope_result envelope_decode(struct envelope_decoder *d, const char *lin
 		if (pos < n && json_skip_value(line, n, &vp, &je))
 			return bad(&x, "not an envelope: a JSON object is expected");
 		snprintf(err, errlen, "not JSON: %s at byte %zu", pos >= n ? "empty line" : je.msg,
-			 (pos >= n ? pos : je.pos) + 1);
+		         (pos >= n ? pos : je.pos) + 1);
 		return ENVELOPE_ERROR;
 	}
 	/* validate the whole line first, so errors report the JSON fault.
@@ -461,7 +461,7 @@ enum envelope_result envelope_decode(struct envelope_decoder *d, const char *lin
 		/* name the member whose value is at fault: "(in "topic")" */
 		if (m.key && !m.val && m.key_len < 80)
 			snprintf(err, errlen, "not JSON: %s at byte %zu (in %.*s)", je.msg, je.pos + 1, (int)m.key_len,
-				 m.key);
+			         m.key);
 		else
 			snprintf(err, errlen, "not JSON: %s at byte %zu", je.msg, je.pos + 1);
 		return ENVELOPE_ERROR;

@@ -51,9 +51,9 @@ struct envelope {
 	const char *payload; /* the body's bytes */
 	size_t payload_len;
 	enum envelope_enc enc; /* output: chosen by the encoder; input: as given */
-	int qos;               /* -1 when absent on input */
-	int retain;            /* 0, 1, or -1 when absent on input */
-	int64_t ts_ms;         /* wall clock ms */
+	int qos; /* -1 when absent on input */
+	int retain; /* 0, 1, or -1 when absent on input */
+	int64_t ts_ms; /* wall clock ms */
 	bool has_ts;
 	int mid; /* 0 = none */
 	const struct envelope_props *props; /* NULL = none */
@@ -86,7 +86,7 @@ void envelope_decoder_free(struct envelope_decoder *d);
 /* Decode one line.  err (errlen bytes) receives a message such as
  * "\"topic\" contains a wildcard ('+' or '#')" on ENVELOPE_ERROR. */
 enum envelope_result envelope_decode(struct envelope_decoder *d, const char *line, size_t n, struct envelope *e,
-				     char *err, size_t errlen);
+                                     char *err, size_t errlen);
 
 const char *envelope_enc_name(enum envelope_enc enc);
 

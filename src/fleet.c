@@ -68,10 +68,10 @@ void fleet_status(struct fleet *f, unsigned i, bool online, int64_t now_ms, stru
 	buf_reset(body);
 	buf_printf(topic, "%s/%s/status", f->prefix, d->id);
 	buf_printf(body,
-		   "{\"device_id\":\"%s\",\"status\":\"%s\",\"ip_address\":\"192.168.%u.%u\","
-		   "\"firmware_version\":\"1.2.0\",\"uptime\":%lld",
-		   d->id, online ? "online" : "offline", 1 + i / 200, 100 + i % 200,
-		   (long long)((now_ms - d->started_ms) / 1000));
+	           "{\"device_id\":\"%s\",\"status\":\"%s\",\"ip_address\":\"192.168.%u.%u\","
+	           "\"firmware_version\":\"1.2.0\",\"uptime\":%lld",
+	           d->id, online ? "online" : "offline", 1 + i / 200, 100 + i % 200,
+	           (long long)((now_ms - d->started_ms) / 1000));
 	stamp(body, now_ms);
 	buf_cstr(topic);
 }
@@ -86,9 +86,9 @@ static void telemetry(struct fleet *f, struct fleet_device *d, int64_t now_ms, s
 	if (uniform(f) < 0.02)
 		temperature += 10 + uniform(f) * 10; /* a spike */
 	buf_printf(body,
-		   "{\"device_id\":\"%s\",\"temperature\":%.1f,\"humidity\":%.1f,\"voltage\":%.2f,"
-		   "\"memory_free\":%ld",
-		   d->id, temperature, d->humidity, d->voltage, d->memory_free);
+	           "{\"device_id\":\"%s\",\"temperature\":%.1f,\"humidity\":%.1f,\"voltage\":%.2f,"
+	           "\"memory_free\":%ld",
+	           d->id, temperature, d->humidity, d->voltage, d->memory_free);
 	stamp(body, now_ms);
 }
 
@@ -98,13 +98,13 @@ static unsigned relay_change(struct fleet *f, struct fleet_device *d, int64_t no
 	unsigned r = (unsigned)(uniform(f) * FLEET_RELAYS) % FLEET_RELAYS;
 	d->relay[r] = !d->relay[r];
 	buf_printf(body, "{\"device_id\":\"%s\",\"relay_index\":%u,\"state\":%s,\"triggered_by\":\"%s\"", d->id, r,
-		   d->relay[r] ? "true" : "false", causes[(unsigned)(uniform(f) * 3) % 3]);
+	           d->relay[r] ? "true" : "false", causes[(unsigned)(uniform(f) * 3) % 3]);
 	stamp(body, now_ms);
 	return r;
 }
 
 unsigned fleet_next(struct fleet *f, int64_t now_ms, struct buf *topic, struct buf *body, enum fleet_kind *kind,
-		    bool *retain)
+                    bool *retain)
 {
 	unsigned i = f->next;
 	f->next = (f->next + 1) % f->n;

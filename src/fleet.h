@@ -43,6 +43,6 @@ void fleet_status(struct fleet *f, unsigned i, bool online, int64_t now_ms, stru
  * telemetry, sometimes a relay change or a status heartbeat.  Returns the
  * device's index; sets *kind and *retain. */
 unsigned fleet_next(struct fleet *f, int64_t now_ms, struct buf *topic, struct buf *body, enum fleet_kind *kind,
-		    bool *retain);
+                    bool *retain);
 
 #endif

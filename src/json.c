@@ -142,7 +142,8 @@ bool json_skip_value(const char *p, size_t n, size_t *pos, struct json_err *err)
 	for (;;) {
 		/* expect a value at p[i] */
 		if (i >= n)
-			return fail(err, i, depth ? "unexpected end inside a container" : "empty input, expected a value");
+			return fail(err, i,
+			            depth ? "unexpected end inside a container" : "empty input, expected a value");
 		char c = p[i];
 		if (c == '{' || c == '[') {
 			if (depth >= JSON_MAX_DEPTH)
@@ -368,7 +369,8 @@ bool json_object_next(const char *p, size_t n, size_t *pos, struct json_member *
 	size_t i = json_skip_ws(p, n, *pos);
 	if (i < n && p[i] == ',') {
 		size_t back = i;
-		while (back > 0 && (p[back - 1] == ' ' || p[back - 1] == '\t' || p[back - 1] == '\r' || p[back - 1] == '\n'))
+		while (back > 0 &&
+		       (p[back - 1] == ' ' || p[back - 1] == '\t' || p[back - 1] == '\r' || p[back - 1] == '\n'))
 			back--;
 		if (back > 0 && p[back - 1] == '{')
 			return fail(err, i, "expected a string key");

@@ -20,7 +20,7 @@
 #define JSON_MAX_DEPTH 1000
 
 struct json_err {
-	size_t pos;      /* byte offset of the problem */
+	size_t pos; /* byte offset of the problem */
 	const char *msg; /* static text: "unterminated string", … */
 };
 

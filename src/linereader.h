@@ -17,10 +17,10 @@
 struct linereader {
 	int fd;
 	struct buf buf;
-	size_t start;  /* first unconsumed byte */
-	size_t scan;   /* where to resume looking for '\n' */
+	size_t start; /* first unconsumed byte */
+	size_t scan; /* where to resume looking for '\n' */
 	bool eof;
-	int error;     /* errno of a failed read, 0 if none */
+	int error; /* errno of a failed read, 0 if none */
 	unsigned long lineno; /* number of the line last returned, from 1 */
 };
 

@@ -27,10 +27,22 @@ void log_init(const char *name)
 		progname += 3;
 }
 
-const char *log_progname(void) { return progname; }
-void log_set_level(enum log_level l) { level = l; }
-enum log_level log_get_level(void) { return level; }
-bool log_debug_enabled(void) { return level >= LOG_DEBUG; }
+const char *log_progname(void)
+{
+	return progname;
+}
+void log_set_level(enum log_level l)
+{
+	level = l;
+}
+enum log_level log_get_level(void)
+{
+	return level;
+}
+bool log_debug_enabled(void)
+{
+	return level >= LOG_DEBUG;
+}
 
 static void emit(const char *fmt, va_list ap)
 {

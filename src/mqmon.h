@@ -12,10 +12,10 @@
 /* Exit statuses, the same in every program (SPEC §2, every man page). */
 enum mqmon_exit {
 	MQMON_EXIT_OK = 0,
-	MQMON_EXIT_RUNTIME = 1,  /* could not connect, broker refused, I/O error */
-	MQMON_EXIT_USAGE = 2,    /* usage or configuration error */
-	MQMON_EXIT_TIMEOUT = 3,  /* -W elapsed, a command got no ack */
-	MQMON_EXIT_NACK = 4,     /* a command was answered negatively */
+	MQMON_EXIT_RUNTIME = 1, /* could not connect, broker refused, I/O error */
+	MQMON_EXIT_USAGE = 2, /* usage or configuration error */
+	MQMON_EXIT_TIMEOUT = 3, /* -W elapsed, a command got no ack */
+	MQMON_EXIT_NACK = 4, /* a command was answered negatively */
 	MQMON_EXIT_REJECTS = 65, /* finished, but some input lines were rejected */
 };
 

@@ -41,39 +41,39 @@ enum shared_key {
 };
 
 static const struct opt_def general_opts[] = {
-	{"config", OPT_CONFIG, "FILE", "read settings from FILE (default $MQMON_CONFIG, ~/.config/mqmon/config)"},
-	{"quiet", OPT_QUIET, NULL, "print only errors on stderr"},
-	{"debug", 'd', NULL, "print debugging information on stderr"},
-	{"help", OPT_HELP, NULL, "show this help and exit"},
-	{"version", OPT_VERSION, NULL, "show the version and exit"},
-	{NULL, 0, NULL, NULL},
+        {"config", OPT_CONFIG, "FILE", "read settings from FILE (default $MQMON_CONFIG, ~/.config/mqmon/config)"},
+        {"quiet", OPT_QUIET, NULL, "print only errors on stderr"},
+        {"debug", 'd', NULL, "print debugging information on stderr"},
+        {"help", OPT_HELP, NULL, "show this help and exit"},
+        {"version", OPT_VERSION, NULL, "show the version and exit"},
+        {NULL, 0, NULL, NULL},
 };
 
 static const struct opt_def conn_opts_table[] = {
-	{"host", 'h', "HOST", "broker host (localhost)"},
-	{"port", 'p', "PORT", "broker port (1883, 8883 with TLS)"},
-	{"url", 'L', "URL", "mqtt[s]://[user[:pass]@]host[:port][/topic]"},
-	{"username", 'u', "USER", "user name"},
-	{"password", 'P', "PASS", "password (prefer $MQMON_PASSWORD)"},
-	{"id", 'i', "ID", "client id"},
-	{"no-clean", 'c', NULL, "persistent session (needs -i)"},
-	{"keepalive", 'k', "SECS", "keepalive interval (60)"},
-	{"protocol", 'V', "VER", "MQTT version: 5, 311 or 31 (5)"},
-	{"qos", 'q', "QOS", "quality of service 0, 1 or 2 (0)"},
-	{"cafile", OPT_CAFILE, "FILE", "trust the CA certificates in FILE (enables TLS)"},
-	{"capath", OPT_CAPATH, "DIR", "trust the CA certificates in DIR (enables TLS)"},
-	{"cert", OPT_CERT, "FILE", "client certificate (enables TLS)"},
-	{"key", OPT_KEY, "FILE", "client private key"},
-	{"insecure", OPT_INSECURE, NULL, "do not check the server's host name"},
-	{"tls-version", OPT_TLS_VERSION, "VER", "tlsv1.3, tlsv1.2 or tlsv1.1"},
-	{"will-topic", OPT_WILL_TOPIC, "TOPIC", "topic of the last will"},
-	{"will-payload", OPT_WILL_PAYLOAD, "MSG", "body of the last will"},
-	{"will-qos", OPT_WILL_QOS, "QOS", "QoS of the last will (0)"},
-	{"will-retain", OPT_WILL_RETAIN, NULL, "retain the last will"},
-	{"reconnect-delay", OPT_RECONNECT_DELAY, "MIN[:MAX]", "backoff between retries, seconds (1:60)"},
-	{"no-reconnect", OPT_NO_RECONNECT, NULL, "exit with status 1 when the connection is lost"},
-	{"connect-timeout", OPT_CONNECT_TIMEOUT, "SECS", "give up connecting after SECS, 0 = never (10)"},
-	{NULL, 0, NULL, NULL},
+        {"host", 'h', "HOST", "broker host (localhost)"},
+        {"port", 'p', "PORT", "broker port (1883, 8883 with TLS)"},
+        {"url", 'L', "URL", "mqtt[s]://[user[:pass]@]host[:port][/topic]"},
+        {"username", 'u', "USER", "user name"},
+        {"password", 'P', "PASS", "password (prefer $MQMON_PASSWORD)"},
+        {"id", 'i', "ID", "client id"},
+        {"no-clean", 'c', NULL, "persistent session (needs -i)"},
+        {"keepalive", 'k', "SECS", "keepalive interval (60)"},
+        {"protocol", 'V', "VER", "MQTT version: 5, 311 or 31 (5)"},
+        {"qos", 'q', "QOS", "quality of service 0, 1 or 2 (0)"},
+        {"cafile", OPT_CAFILE, "FILE", "trust the CA certificates in FILE (enables TLS)"},
+        {"capath", OPT_CAPATH, "DIR", "trust the CA certificates in DIR (enables TLS)"},
+        {"cert", OPT_CERT, "FILE", "client certificate (enables TLS)"},
+        {"key", OPT_KEY, "FILE", "client private key"},
+        {"insecure", OPT_INSECURE, NULL, "do not check the server's host name"},
+        {"tls-version", OPT_TLS_VERSION, "VER", "tlsv1.3, tlsv1.2 or tlsv1.1"},
+        {"will-topic", OPT_WILL_TOPIC, "TOPIC", "topic of the last will"},
+        {"will-payload", OPT_WILL_PAYLOAD, "MSG", "body of the last will"},
+        {"will-qos", OPT_WILL_QOS, "QOS", "QoS of the last will (0)"},
+        {"will-retain", OPT_WILL_RETAIN, NULL, "retain the last will"},
+        {"reconnect-delay", OPT_RECONNECT_DELAY, "MIN[:MAX]", "backoff between retries, seconds (1:60)"},
+        {"no-reconnect", OPT_NO_RECONNECT, NULL, "exit with status 1 when the connection is lost"},
+        {"connect-timeout", OPT_CONNECT_TIMEOUT, "SECS", "give up connecting after SECS, 0 = never (10)"},
+        {NULL, 0, NULL, NULL},
 };
 
 bool opt_errf(struct opt_err *err, const char *fmt, ...)
@@ -322,22 +322,16 @@ static bool apply_reconnect_delay(struct conn_opts *o, const char *val, struct o
 	return true;
 }
 
-static bool apply_shared(struct parser *ps, int key, const char *val, const struct opt_where *w,
-			 struct opt_err *err)
+static bool apply_shared(struct parser *ps, int key, const char *val, const struct opt_where *w, struct opt_err *err)
 {
 	struct conn_opts *o = ps->conn;
 	long v;
 	switch (key) {
-	case OPT_QUIET:
-		log_set_level(LOG_QUIET);
-		return true;
-	case 'd':
-		log_set_level(LOG_DEBUG);
-		return true;
+	case OPT_QUIET: log_set_level(LOG_QUIET); return true;
+	case 'd': log_set_level(LOG_DEBUG); return true;
 	case OPT_CONFIG: /* handled before anything else */
 	case OPT_HELP:
-	case OPT_VERSION:
-		return true;
+	case OPT_VERSION: return true;
 	case 'h':
 		if (!*val)
 			return opt_errf(err, "the host name is empty");
@@ -348,22 +342,15 @@ static bool apply_shared(struct parser *ps, int key, const char *val, const stru
 			return opt_errf(err, "'%s' is not a port number (1-65535)", val);
 		o->port = (int)v;
 		return true;
-	case 'L':
-		return apply_url(ps, val, w, err);
-	case 'u':
-		set_str(&o->username, val);
-		return true;
-	case 'P':
-		set_str(&o->password, val);
-		return true;
+	case 'L': return apply_url(ps, val, w, err);
+	case 'u': set_str(&o->username, val); return true;
+	case 'P': set_str(&o->password, val); return true;
 	case 'i':
 		if (!*val || strlen(val) > 65535)
 			return opt_errf(err, "a client id must be 1 to 65535 bytes");
 		set_str(&o->id, val);
 		return true;
-	case 'c':
-		o->clean = false;
-		return true;
+	case 'c': o->clean = false; return true;
 	case 'k': {
 		/* MQTT counts keepalive in whole seconds: "90", "1.5m" */
 		double secs = 0;
@@ -382,52 +369,30 @@ static bool apply_shared(struct parser *ps, int key, const char *val, const stru
 		else
 			return opt_errf(err, "'%s' is not an MQTT version (5, 311 or 31)", val);
 		return true;
-	case 'q':
-		return apply_qos(val, &o->qos, err);
-	case OPT_CAFILE:
-		set_str(&o->cafile, val);
-		return true;
-	case OPT_CAPATH:
-		set_str(&o->capath, val);
-		return true;
-	case OPT_CERT:
-		set_str(&o->cert, val);
-		return true;
-	case OPT_KEY:
-		set_str(&o->key, val);
-		return true;
-	case OPT_INSECURE:
-		o->insecure = true;
-		return true;
+	case 'q': return apply_qos(val, &o->qos, err);
+	case OPT_CAFILE: set_str(&o->cafile, val); return true;
+	case OPT_CAPATH: set_str(&o->capath, val); return true;
+	case OPT_CERT: set_str(&o->cert, val); return true;
+	case OPT_KEY: set_str(&o->key, val); return true;
+	case OPT_INSECURE: o->insecure = true; return true;
 	case OPT_TLS_VERSION:
 		if (strcmp(val, "tlsv1.3") && strcmp(val, "tlsv1.2") && strcmp(val, "tlsv1.1"))
 			return opt_errf(err, "'%s' is not tlsv1.3, tlsv1.2 or tlsv1.1", val);
 		set_str(&o->tls_version, val);
 		return true;
-	case OPT_WILL_TOPIC:
-		set_str(&o->will_topic, val);
-		return true;
-	case OPT_WILL_PAYLOAD:
-		set_str(&o->will_payload, val);
-		return true;
-	case OPT_WILL_QOS:
-		return apply_qos(val, &o->will_qos, err);
-	case OPT_WILL_RETAIN:
-		o->will_retain = true;
-		return true;
-	case OPT_RECONNECT_DELAY:
-		return apply_reconnect_delay(o, val, err);
-	case OPT_NO_RECONNECT:
-		o->reconnect = false;
-		return true;
-	case OPT_CONNECT_TIMEOUT:
-		return opt_seconds(val, &o->connect_timeout, err);
+	case OPT_WILL_TOPIC: set_str(&o->will_topic, val); return true;
+	case OPT_WILL_PAYLOAD: set_str(&o->will_payload, val); return true;
+	case OPT_WILL_QOS: return apply_qos(val, &o->will_qos, err);
+	case OPT_WILL_RETAIN: o->will_retain = true; return true;
+	case OPT_RECONNECT_DELAY: return apply_reconnect_delay(o, val, err);
+	case OPT_NO_RECONNECT: o->reconnect = false; return true;
+	case OPT_CONNECT_TIMEOUT: return opt_seconds(val, &o->connect_timeout, err);
 	}
 	return opt_errf(err, "internal error: unhandled option %d", key);
 }
 
 static bool apply_def(struct parser *ps, const struct opt_def *d, const char *val, const struct opt_where *w,
-		      struct opt_err *err)
+                      struct opt_err *err)
 {
 	if (is_shared(d))
 		return apply_shared(ps, d->key, val, w, err);
@@ -444,9 +409,10 @@ static void print_table(struct buf *b, const char *title, const struct opt_def *
 		int n;
 		if (d->key < OPT_KEY_LONG)
 			n = snprintf(left, sizeof left, "  -%c, --%s%s%s", d->key, d->name, d->arg ? " " : "",
-				     d->arg ? d->arg : "");
+			             d->arg ? d->arg : "");
 		else
-			n = snprintf(left, sizeof left, "      --%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+			n = snprintf(left, sizeof left, "      --%s%s%s", d->name, d->arg ? " " : "",
+			             d->arg ? d->arg : "");
 		if (n < 30)
 			buf_printf(b, "%-30s%s\n", left, d->help);
 		else
@@ -465,9 +431,10 @@ static _Noreturn void print_help(const struct opt_program *p)
 	print_table(&b, "General", general_opts);
 	if (p->epilog)
 		buf_printf(&b, "\n%s\n", p->epilog);
-	buf_printf(&b, "\nExit status: 0 success, 1 runtime failure, 2 usage error, 3 timeout, 4 nack,\n"
-		       "65 some input lines rejected.  See %s(1) and mqmon(7).\n",
-		   p->name);
+	buf_printf(&b,
+	           "\nExit status: 0 success, 1 runtime failure, 2 usage error, 3 timeout, 4 nack,\n"
+	           "65 some input lines rejected.  See %s(1) and mqmon(7).\n",
+	           p->name);
 	fwrite(b.data, 1, b.len, stdout);
 	buf_free(&b);
 	exit(fflush(stdout) == 0 ? MQMON_EXIT_OK : MQMON_EXIT_RUNTIME);
@@ -491,7 +458,7 @@ static void check_registry(const struct parser *ps)
 			int letter = d->key < OPT_KEY_LONG ? d->key : 0;
 			if (!e || !optreg_program_has(e, ps->p->name) || (letter && letter != e->letter)) {
 				mqmon_die(MQMON_EXIT_RUNTIME, "internal error: option --%s disagrees with src/optreg.c",
-					  d->name);
+				          d->name);
 			}
 		}
 	}
@@ -515,13 +482,13 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 	/* [mqmon] is the shared part again, like the lines before any header */
 	if (e->section && strcmp(e->section, ps->p->name) != 0 && strcmp(e->section, "mqmon") != 0) {
 		static const char *const programs[] = {"mqmon-sub", "mqmon-pub", "mqmon-cmd", "mqmon-store",
-						       "mqmon-status"};
+		                                       "mqmon-status"};
 		bool known = false;
 		for (size_t i = 0; i < MQMON_ARRAY_LEN(programs); i++)
 			known = known || strcmp(e->section, programs[i]) == 0;
 		if (!known) {
 			mqmon_err("%s:%u: unknown section [%s] (sections are program names such as [mqmon-sub])",
-				  fc->path, e->line, e->section);
+			          fc->path, e->line, e->section);
 			return false;
 		}
 		return true; /* another program's settings */
@@ -593,12 +560,13 @@ static const struct {
 	const char *var;
 	const char *option;
 } env_map[] = {
-	/* the names existing deployments already set come first, so MQMON_*
-	 * win when both are present */
-	{"MQTT_BROKER_HOST", "host"}, {"MQTT_BROKER_PORT", "port"}, {"MQTT_USERNAME", "username"},
-	{"MQTT_PASSWORD", "password"}, {"MQTT_KEEPALIVE", "keepalive"}, {"MQMON_HOST", "host"},
-	{"MQMON_PORT", "port"},       {"MQMON_USERNAME", "username"}, {"MQMON_PASSWORD", "password"},
-	{"MQMON_DB", "db"},
+        /* the names existing deployments already set come first, so MQMON_*
+         * win when both are present */
+        {"MQTT_BROKER_HOST", "host"},    {"MQTT_BROKER_PORT", "port"},
+        {"MQTT_USERNAME", "username"},   {"MQTT_PASSWORD", "password"},
+        {"MQTT_KEEPALIVE", "keepalive"}, {"MQMON_HOST", "host"},
+        {"MQMON_PORT", "port"},          {"MQMON_USERNAME", "username"},
+        {"MQMON_PASSWORD", "password"},  {"MQMON_DB", "db"},
 };
 
 static void load_env(struct parser *ps)

@@ -22,7 +22,7 @@ enum opt_layer { OPT_LAYER_DEFAULT = 0, OPT_LAYER_FILE, OPT_LAYER_ENV, OPT_LAYER
 struct opt_where {
 	enum opt_layer layer;
 	const char *origin; /* config file path or environment variable name */
-	unsigned line;      /* config file line */
+	unsigned line; /* config file line */
 };
 
 /* One option of a program.  key is the short letter (as in mosquitto's
@@ -30,7 +30,7 @@ struct opt_where {
 struct opt_def {
 	const char *name; /* long name, also the config file key */
 	int key;
-	const char *arg;  /* metavar shown in --help; NULL for a flag */
+	const char *arg; /* metavar shown in --help; NULL for a flag */
 	const char *help; /* one line for --help */
 };
 #define OPT_KEY_LONG 256
@@ -51,14 +51,14 @@ enum opt_sets {
 };
 
 struct opt_program {
-	const char *name;     /* "mqmon-sub" */
+	const char *name; /* "mqmon-sub" */
 	const char *synopsis; /* "[options] -t FILTER [-t FILTER ...]" */
-	const char *summary;  /* one sentence for --help */
+	const char *summary; /* one sentence for --help */
 	const struct opt_def *opts; /* terminated by an entry with name NULL */
-	unsigned sets;        /* enum opt_sets */
+	unsigned sets; /* enum opt_sets */
 	opt_apply_fn apply;
 	void *ctx;
-	const char *epilog;   /* optional text after the options in --help */
+	const char *epilog; /* optional text after the options in --help */
 };
 
 /* Parse everything.  Prints --help or --version and exits 0; prints a

@@ -17,9 +17,9 @@
 struct out {
 	int fd;
 	struct buf buf;
-	size_t block;  /* write when this much is buffered */
-	bool closed;   /* the reader went away (EPIPE) */
-	int error;     /* errno of a failed write other than EPIPE */
+	size_t block; /* write when this much is buffered */
+	bool closed; /* the reader went away (EPIPE) */
+	int error; /* errno of a failed write other than EPIPE */
 };
 
 /* SIGPIPE is ignored so a closed pipe shows up as EPIPE. */
@@ -27,13 +27,22 @@ void out_init(struct out *o, int fd);
 void out_free(struct out *o);
 
 /* The buffer to append one record to; call out_commit() after appending. */
-static inline struct buf *out_buf(struct out *o) { return &o->buf; }
+static inline struct buf *out_buf(struct out *o)
+{
+	return &o->buf;
+}
 /* Write if a block's worth is buffered.  Returns false once the output is
  * closed or failed. */
 bool out_commit(struct out *o);
 /* Write everything buffered.  Returns false once closed or failed. */
 bool out_flush(struct out *o);
-static inline bool out_pending(const struct out *o) { return o->buf.len > 0; }
-static inline bool out_closed(const struct out *o) { return o->closed; }
+static inline bool out_pending(const struct out *o)
+{
+	return o->buf.len > 0;
+}
+static inline bool out_closed(const struct out *o)
+{
+	return o->closed;
+}
 
 #endif

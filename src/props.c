@@ -106,8 +106,7 @@ const struct envelope_props *props_read(struct props_reader *r, const mosquitto_
 				any = true;
 			}
 			break;
-		default:
-			break; /* topic alias, subscription id: transport details */
+		default: break; /* topic alias, subscription id: transport details */
 		}
 	}
 	p->user = r->user;
@@ -132,15 +131,15 @@ bool props_build(const struct envelope_props *p, mosquitto_property **out, const
 	if (!p)
 		return true;
 	if (p->content_type && !add_string(out, MQTT_PROP_CONTENT_TYPE, p->content_type, p->content_type_len, why,
-					   "\"props.content_type\" is not a valid MQTT string"))
+	                                   "\"props.content_type\" is not a valid MQTT string"))
 		goto fail;
-	if (p->response_topic && !add_string(out, MQTT_PROP_RESPONSE_TOPIC, p->response_topic,
-					     p->response_topic_len, why, "\"props.response_topic\" is not a valid topic"))
+	if (p->response_topic && !add_string(out, MQTT_PROP_RESPONSE_TOPIC, p->response_topic, p->response_topic_len,
+	                                     why, "\"props.response_topic\" is not a valid topic"))
 		goto fail;
 	if (p->correlation) {
 		if (p->correlation_len > 65535 ||
 		    mosquitto_property_add_binary(out, MQTT_PROP_CORRELATION_DATA, p->correlation,
-						  (uint16_t)p->correlation_len)) {
+		                                  (uint16_t)p->correlation_len)) {
 			*why = "\"props.correlation_data\" is longer than 65535 bytes";
 			goto fail;
 		}
@@ -158,8 +157,8 @@ bool props_build(const struct envelope_props *p, mosquitto_property **out, const
 		char *k = xstrndup(p->user[i].key, p->user[i].key_len);
 		char *v = xstrndup(p->user[i].val, p->user[i].val_len);
 		int rc = strlen(k) != p->user[i].key_len || strlen(v) != p->user[i].val_len
-				 ? MOSQ_ERR_MALFORMED_UTF8
-				 : mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY, k, v);
+		                 ? MOSQ_ERR_MALFORMED_UTF8
+		                 : mosquitto_property_add_string_pair(out, MQTT_PROP_USER_PROPERTY, k, v);
 		free(k);
 		free(v);
 		if (rc) {

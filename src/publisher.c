@@ -81,7 +81,7 @@ static bool transport_error(int rc)
 }
 
 int publisher_send(struct publisher *p, const char *topic, const void *payload, size_t len, int qos, bool retain,
-		   const mosquitto_property *props)
+                   const mosquitto_property *props)
 {
 	if (len > INT_MAX)
 		return MOSQ_ERR_PAYLOAD_SIZE;

@@ -32,14 +32,14 @@ int ratelimit_wait_ms(struct ratelimit *r);
 
 struct publisher {
 	struct conn *conn;
-	long max_inflight;  /* cap on outstanding messages */
-	long outstanding;   /* accepted, not yet acknowledged (QoS 0: not yet written) */
+	long max_inflight; /* cap on outstanding messages */
+	long outstanding; /* accepted, not yet acknowledged (QoS 0: not yet written) */
 	long outstanding_qos0;
 	uint64_t acked_qos[65536 / 64]; /* mids of QoS 1/2 messages awaiting their ack */
 	struct ratelimit rate;
 	unsigned long published; /* accepted by libmosquitto */
-	unsigned long acked;     /* acknowledged (QoS 0: written) */
-	unsigned long refused;   /* negative PUBACK/PUBREC from an MQTT 5 broker */
+	unsigned long acked; /* acknowledged (QoS 0: written) */
+	unsigned long refused; /* negative PUBACK/PUBREC from an MQTT 5 broker */
 };
 
 void publisher_init(struct publisher *p, struct conn *conn, long max_inflight, double rate);
@@ -57,7 +57,7 @@ int publisher_wait_ms(struct publisher *p);
  * that cannot be sent as it is (oversize, bad UTF-8, QoS above the broker's
  * maximum …). */
 int publisher_send(struct publisher *p, const char *topic, const void *payload, size_t len, int qos, bool retain,
-		   const mosquitto_property *props);
+                   const mosquitto_property *props);
 
 /* Call from the connection's on_publish handler. */
 void publisher_acked(struct publisher *p, int mid, int reason_code);
@@ -65,6 +65,9 @@ void publisher_acked(struct publisher *p, int mid, int reason_code);
  * (at most once), QoS 1/2 ones will be re-sent. */
 void publisher_connection_lost(struct publisher *p);
 
-static inline bool publisher_idle(const struct publisher *p) { return p->outstanding == 0; }
+static inline bool publisher_idle(const struct publisher *p)
+{
+	return p->outstanding == 0;
+}
 
 #endif

@@ -55,5 +55,6 @@ void reject_line(struct rejects *r, unsigned long lineno, const char *line, size
 	size_t want = len + 1;
 	ssize_t n = writev(r->fd, iov, 2);
 	if (n < 0 || (size_t)n != want)
-		mqmon_err("cannot write to the dead-letter file %s: %s", r->path, n < 0 ? strerror(errno) : "short write");
+		mqmon_err("cannot write to the dead-letter file %s: %s", r->path,
+		          n < 0 ? strerror(errno) : "short write");
 }

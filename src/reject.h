@@ -24,6 +24,6 @@ void rejects_close(struct rejects *r);
 /* Report and keep one line.  The message names the line; the line itself
  * goes to the dead-letter file byte for byte, with a newline. */
 void reject_line(struct rejects *r, unsigned long lineno, const char *line, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+        __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -13,8 +13,8 @@
 struct simulate_opts {
 	unsigned devices;
 	const char *prefix;
-	double rate;       /* messages per second for the whole fleet; 0 = one per device per second */
-	long count;        /* stop after this many periodic messages; 0 = run until a signal */
+	double rate; /* messages per second for the whole fleet; 0 = one per device per second */
+	long count; /* stop after this many periodic messages; 0 = run until a signal */
 	long max_inflight; /* per device */
 	const struct conn_opts *conn;
 };

@@ -200,9 +200,9 @@ static int64_t unit_ms(const char *u, size_t len)
 	static const struct {
 		const char *name;
 		int64_t ms;
-	} units[] = {{"ms", 1},       {"s", 1000},     {"sec", 1000},       {"m", 60000},    {"min", 60000},
-		     {"h", 3600000},  {"hr", 3600000}, {"d", 86400000},     {"day", 86400000}, {"days", 86400000},
-		     {"w", 604800000}, {"week", 604800000}, {"weeks", 604800000}};
+	} units[] = {{"ms", 1},        {"s", 1000},         {"sec", 1000},       {"m", 60000},      {"min", 60000},
+	             {"h", 3600000},   {"hr", 3600000},     {"d", 86400000},     {"day", 86400000}, {"days", 86400000},
+	             {"w", 604800000}, {"week", 604800000}, {"weeks", 604800000}};
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
 		if (strlen(units[i].name) == len && memcmp(units[i].name, u, len) == 0)
 			return units[i].ms;

@@ -13,7 +13,7 @@
 
 #define TIME_RFC3339_LEN 24 /* "2025-01-28T10:30:15.123Z" */
 
-int64_t time_now_ms(void);  /* wall clock */
+int64_t time_now_ms(void); /* wall clock */
 int64_t time_mono_ms(void); /* monotonic, for timeouts and rates */
 
 /* Write ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" plus a NUL into out. */

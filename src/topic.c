@@ -204,11 +204,17 @@ bad:
 	return NULL;
 }
 
-const char *topic_pattern_filter(const struct topic_pattern *p) { return p->filter; }
-const char *topic_pattern_text(const struct topic_pattern *p) { return p->text; }
+const char *topic_pattern_filter(const struct topic_pattern *p)
+{
+	return p->filter;
+}
+const char *topic_pattern_text(const struct topic_pattern *p)
+{
+	return p->text;
+}
 
 int topic_pattern_match(const struct topic_pattern *p, const char *topic, size_t tn,
-			struct topic_capture caps[TOPIC_MAX_CAPTURES])
+                        struct topic_capture caps[TOPIC_MAX_CAPTURES])
 {
 	if (!topic_matches(p->filter, topic, tn))
 		return -1;

@@ -29,7 +29,7 @@ bool topic_matches(const char *filter, const char *topic, size_t topic_len);
  * one whole level. */
 struct topic_pattern;
 struct topic_capture {
-	const char *name;  /* owned by the pattern */
+	const char *name; /* owned by the pattern */
 	const char *value; /* points into the matched topic */
 	size_t len;
 };
@@ -44,7 +44,7 @@ const char *topic_pattern_text(const struct topic_pattern *p);
 /* On a match returns the number of captures stored in caps (at most
  * TOPIC_MAX_CAPTURES); returns -1 if the topic does not match. */
 int topic_pattern_match(const struct topic_pattern *p, const char *topic, size_t len,
-			struct topic_capture caps[TOPIC_MAX_CAPTURES]);
+                        struct topic_capture caps[TOPIC_MAX_CAPTURES]);
 /* The value of capture name from a match, or NULL. */
 const struct topic_capture *topic_capture_find(const struct topic_capture *caps, int ncaps, const char *name);
 

@@ -10,7 +10,10 @@
 
 /* Length of the longest valid UTF-8 prefix of p[0..n). */
 size_t utf8_valid_prefix(const char *p, size_t n);
-static inline bool utf8_valid(const char *p, size_t n) { return utf8_valid_prefix(p, n) == n; }
+static inline bool utf8_valid(const char *p, size_t n)
+{
+	return utf8_valid_prefix(p, n) == n;
+}
 /* Length of the valid sequence at p (1–4), or 0 if p does not start one. */
 size_t utf8_sequence_len(const unsigned char *p, size_t n);
 /* Append code point cp as UTF-8 to out (needs 4 bytes); returns bytes written. */

@@ -675,7 +675,7 @@ START_TEST(test_decode_topic_errors)
 	 * line not JSON */
 	DECODE_ERR_EXACT("{\"topic\":\"a\xff"
 	                 "b\",\"payload\":1}",
-	                 "not JSON: invalid UTF-8 in string at byte 12");
+	                 "not JSON: invalid UTF-8 in string at byte 12 (in \"topic\")");
 	/* a lone surrogate escape becomes U+FFFD, a valid topic */
 	struct decoded x;
 	decode_ok(&x, "{\"topic\":\"a\\ud800\"}");

@@ -24,50 +24,50 @@
 
 int main(int argc, char **argv)
 {
-    int fds[MAX_PORTS];
-    unsigned ports[MAX_PORTS];
-    long count = 1;
-    long i;
+	int fds[MAX_PORTS];
+	unsigned ports[MAX_PORTS];
+	long count = 1;
+	long i;
 
-    if (argc > 2) {
-        fprintf(stderr, "usage: %s [COUNT]\n", argv[0]);
-        return 2;
-    }
-    if (argc == 2) {
-        char *end;
-        count = strtol(argv[1], &end, 10);
-        if (*argv[1] == '\0' || *end != '\0' || count < 1 || count > MAX_PORTS) {
-            fprintf(stderr, "%s: COUNT must be 1..%d\n", argv[0], MAX_PORTS);
-            return 2;
-        }
-    }
+	if (argc > 2) {
+		fprintf(stderr, "usage: %s [COUNT]\n", argv[0]);
+		return 2;
+	}
+	if (argc == 2) {
+		char *end;
+		count = strtol(argv[1], &end, 10);
+		if (*argv[1] == '\0' || *end != '\0' || count < 1 || count > MAX_PORTS) {
+			fprintf(stderr, "%s: COUNT must be 1..%d\n", argv[0], MAX_PORTS);
+			return 2;
+		}
+	}
 
-    for (i = 0; i < count; i++) {
-        struct sockaddr_in sa;
-        socklen_t len = sizeof sa;
+	for (i = 0; i < count; i++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof sa;
 
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        if (fds[i] < 0) {
-            perror("freeport: socket");
-            return 1;
-        }
-        memset(&sa, 0, sizeof sa);
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        sa.sin_port = 0;
-        if (bind(fds[i], (struct sockaddr *)&sa, sizeof sa) != 0) {
-            perror("freeport: bind 127.0.0.1:0");
-            return 1;
-        }
-        if (getsockname(fds[i], (struct sockaddr *)&sa, &len) != 0) {
-            perror("freeport: getsockname");
-            return 1;
-        }
-        ports[i] = ntohs(sa.sin_port);
-    }
-    for (i = 0; i < count; i++) {
-        printf("%u\n", ports[i]);
-        close(fds[i]);
-    }
-    return fflush(stdout) == 0 ? 0 : 1;
+		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[i] < 0) {
+			perror("freeport: socket");
+			return 1;
+		}
+		memset(&sa, 0, sizeof sa);
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = 0;
+		if (bind(fds[i], (struct sockaddr *)&sa, sizeof sa) != 0) {
+			perror("freeport: bind 127.0.0.1:0");
+			return 1;
+		}
+		if (getsockname(fds[i], (struct sockaddr *)&sa, &len) != 0) {
+			perror("freeport: getsockname");
+			return 1;
+		}
+		ports[i] = ntohs(sa.sin_port);
+	}
+	for (i = 0; i < count; i++) {
+		printf("%u\n", ports[i]);
+		close(fds[i]);
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -45,6 +45,8 @@ tests_freeport_SOURCES = tests/freeport.c
 INTEG_TESTS = \
 	tests/harness-selftest.sh \
 	tests/docs-sync.sh \
+	tests/clang-format.sh \
+	tests/valgrind.sh \
 	tests/conn-listeners.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)

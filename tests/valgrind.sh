@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Memory errors and leaks under valgrind: every unit test, and a
+# mqmon-sub/mqmon-pub round trip against a real broker (one-shot, an
+# envelope stream with a bad line, -l lines).  Sanitizer builds skip this
+# (ASan and valgrind do not mix); they have their own run.
+. "${srcdir:-.}/tests/lib.sh"
+[[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build"
+require_cmd valgrind
+
+vg=(valgrind -q --error-exitcode=42 --leak-check=full --show-leak-kinds=definite,indirect
+	--errors-for-leak-kinds=definite,indirect)
+
+for t in "$abs_top_builddir"/tests/check_*; do
+	[[ -x $t && $t != *.* ]] || continue
+	st=0
+	CK_FORK=no "${vg[@]}" --log-file="$T/vg-unit.log" "$t" >/dev/null 2>&1 || st=$?
+	[[ $st == 0 ]] || fail "$(basename "$t") under valgrind exited $st: $(head -40 "$T/vg-unit.log")"
+done
+
+broker_start
+run_bg sub "${vg[@]}" --log-file="$T/vg-sub.log" mqmon-sub -p "$BROKER_PORT" -t 'vg/#' -C 5 -W 60 --events
+wait_contains "$T/sub.out" '"event":"connected"' 30
+"${vg[@]}" --log-file="$T/vg-pub1.log" mqmon-pub -p "$BROKER_PORT" -t vg/one -m '{"a":1}' -q 1 ||
+	fail "mqmon-pub -m under valgrind: $(cat "$T/vg-pub1.log")"
+st=0
+printf '{"topic":"vg/two","payload":"x","props":{"user":{"k":["a","b"]}}}\nnot json\n{"topic":"vg/three","enc":"base64","payload":"/w=="}\n' |
+	"${vg[@]}" --log-file="$T/vg-pub2.log" mqmon-pub -p "$BROKER_PORT" -q 1 2>/dev/null || st=$?
+assert_eq 65 "$st" "mqmon-pub stream exit status under valgrind (one bad line)"
+printf 'four\nfive\n' | "${vg[@]}" --log-file="$T/vg-pub3.log" mqmon-pub -p "$BROKER_PORT" -t vg/lines -l ||
+	fail "mqmon-pub -l under valgrind: $(cat "$T/vg-pub3.log")"
+wait_bg sub 60 || fail "mqmon-sub under valgrind exited $BG_STATUS: $(cat "$T/vg-sub.log")"
+assert_eq 6 "$(count_lines "$T/sub.out")" "lines from mqmon-sub (an event and five messages)"
+for log in "$T"/vg-*.log; do
+	[[ -s $log ]] && fail "valgrind reported problems: $(cat "$log")"
+done
+exit 0
