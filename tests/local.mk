@@ -47,7 +47,11 @@ INTEG_TESTS = \
 	tests/docs-sync.sh \
 	tests/clang-format.sh \
 	tests/valgrind.sh \
-	tests/conn-listeners.sh
+	tests/conn-listeners.sh \
+	tests/sub-options.sh \
+	tests/sub-bodies.sh \
+	tests/sub-noloss.sh \
+	tests/sub-memory.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 TEST_EXTENSIONS = .sh
