@@ -34,6 +34,7 @@ struct sim {
 	struct ratelimit rate;
 	struct buf topic, body;
 	long sent;
+	bool leaving; /* goodbyes sent: no more "online" */
 };
 
 static void on_publish(void *ctx, int mid, int reason)
@@ -139,7 +140,7 @@ static bool poll_all(struct sim *s, struct pollfd *fds, int sigfd, int timeout)
 		mqmon_die(MQMON_EXIT_RUNTIME, "poll: %s", strerror(errno));
 	for (unsigned i = 0; i < n; i++) {
 		conn_handle(s->dev[i].conn, r > 0 ? fds[i].revents : 0);
-		if (conn_is_up(s->dev[i].conn) && !s->dev[i].announced)
+		if (conn_is_up(s->dev[i].conn) && !s->dev[i].announced && !s->leaving)
 			announce(s, i, true);
 	}
 	return !(r > 0 && (fds[n].revents & POLLIN)) && !sig_pending();
@@ -147,6 +148,7 @@ static bool poll_all(struct sim *s, struct pollfd *fds, int sigfd, int timeout)
 
 static void say_goodbye(struct sim *s, struct pollfd *fds, int sigfd)
 {
+	s->leaving = true;
 	for (unsigned i = 0; i < s->fleet.n; i++)
 		if (conn_is_up(s->dev[i].conn))
 			announce(s, i, false);

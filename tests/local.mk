@@ -51,7 +51,12 @@ INTEG_TESTS = \
 	tests/sub-options.sh \
 	tests/sub-bodies.sh \
 	tests/sub-noloss.sh \
-	tests/sub-memory.sh
+	tests/sub-memory.sh \
+	tests/pub-modes.sh \
+	tests/pub-reject.sh \
+	tests/pub-noloss.sh \
+	tests/pub-flow.sh \
+	tests/pub-simulate.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 TEST_EXTENSIONS = .sh
