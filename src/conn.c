@@ -51,6 +51,7 @@ struct conn {
 	int64_t retry_at; /* CONN_WAITING: when to try again */
 	int64_t deadline; /* CONN_CONNECTING/CLOSING: when to give up */
 	char reason[256]; /* why the last attempt or connection failed */
+	char lib_error[200]; /* libmosquitto's first error message of an attempt */
 	uint64_t rng;
 };
 
@@ -174,13 +175,18 @@ static double next_random(struct conn *c)
 /* Exponential backoff with "equal jitter": half the step is fixed, half
  * random, so a fleet of clients does not reconnect in lockstep after a
  * broker restart, and no client retries faster than MIN. */
+double conn_backoff_delay(double min, double max, unsigned failures, double u)
+{
+	double step = min * pow(2.0, failures > 30 ? 30 : failures);
+	if (step > max)
+		step = max;
+	double d = step / 2 + u * step / 2;
+	return d < min ? min : d;
+}
+
 static double backoff_seconds(struct conn *c)
 {
-	double step = c->o->reconnect_min * pow(2.0, c->failures > 30 ? 30 : c->failures);
-	if (step > c->o->reconnect_max)
-		step = c->o->reconnect_max;
-	double d = step / 2 + next_random(c) * step / 2;
-	return d < c->o->reconnect_min ? c->o->reconnect_min : d;
+	return conn_backoff_delay(c->o->reconnect_min, c->o->reconnect_max, c->failures, next_random(c));
 }
 
 /* ---- state changes ---- */
@@ -241,6 +247,7 @@ static void attempt(struct conn *c)
 	int rc;
 	c->state = CONN_CONNECTING;
 	c->aborting = false;
+	c->lib_error[0] = '\0';
 	double limit = o->connect_timeout > 0 ? o->connect_timeout : 30;
 	c->deadline = time_mono_ms() + (int64_t)(limit * 1000);
 	errno = 0;
@@ -255,7 +262,7 @@ static void attempt(struct conn *c)
 		snprintf(why, sizeof why, "cannot resolve host name '%s'", o->host);
 		connection_failed(c, why);
 	} else if (rc != MOSQ_ERR_SUCCESS) {
-		connection_failed(c, conn_strerror(rc));
+		connection_failed(c, rc == MOSQ_ERR_TLS && c->lib_error[0] ? c->lib_error : conn_strerror(rc));
 	}
 }
 
@@ -346,9 +353,17 @@ static void on_subscribe_cb(struct mosquitto *m, void *ud, int mid, int count, c
 
 static void on_log_cb(struct mosquitto *m, void *ud, int level, const char *str)
 {
+	struct conn *c = ud;
 	(void)m;
-	(void)ud;
-	(void)level;
+	/* keep the first error of an attempt: it says why a TLS handshake
+	 * failed ("host name verification failed") where return codes do not */
+	if (level == MOSQ_LOG_ERR && !c->lib_error[0]) {
+		const char *text = strncmp(str, "Error: ", 7) == 0 ? str + 7 : str;
+		snprintf(c->lib_error, sizeof c->lib_error, "%s", text);
+		size_t n = strlen(c->lib_error);
+		if (n > 0 && c->lib_error[n - 1] == '.')
+			c->lib_error[n - 1] = '\0';
+	}
 	mqmon_debug("libmosquitto: %s", str);
 }
 
@@ -420,8 +435,7 @@ struct conn *conn_new(const struct conn_opts *o, const struct conn_handlers *h)
 	mosquitto_message_v5_callback_set(c->mosq, on_message_cb);
 	mosquitto_publish_v5_callback_set(c->mosq, on_publish_cb);
 	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe_cb);
-	if (log_debug_enabled())
-		mosquitto_log_callback_set(c->mosq, on_log_cb);
+	mosquitto_log_callback_set(c->mosq, on_log_cb);
 	if (o->username) {
 		int rc = mosquitto_username_pw_set(c->mosq, o->username, o->password);
 		if (rc)
@@ -520,17 +534,17 @@ int conn_timeout_ms(struct conn *c)
 /* Reading drains the socket: libmosquitto handles one packet per call
  * when nothing is queued, so a burst would otherwise cost a poll() per
  * message.  errno tells an empty socket from a completed packet. */
-static void read_packets(struct conn *c)
+static int read_packets(struct conn *c)
 {
 	for (int i = 0; i < READ_BURST; i++) {
 		errno = 0;
 		int rc = mosquitto_loop_read(c->mosq, 1);
 		if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) < 0)
-			return; /* the disconnect callback has run */
+			return rc;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			break;
 		if (c->state == CONN_DOWN || c->stop_reading)
-			return;
+			return MOSQ_ERR_SUCCESS;
 	}
 	/* Delayed ACK would hold our ACK of the broker's segment for ~40 ms,
 	 * and with Nagle on the broker a request/response round trip stalls:
@@ -539,6 +553,7 @@ static void read_packets(struct conn *c)
 	int fd = mosquitto_socket(c->mosq);
 	if (fd >= 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+	return MOSQ_ERR_SUCCESS;
 }
 
 void conn_handle(struct conn *c, short revents)
@@ -555,14 +570,21 @@ void conn_handle(struct conn *c, short revents)
 		go_down(c, MQMON_EXIT_OK); /* the broker closed first: nothing left to say */
 		return;
 	}
+	int rc = MOSQ_ERR_SUCCESS;
 	if ((revents & POLLIN) || ((revents & (POLLERR | POLLHUP)) && !c->stop_reading))
-		read_packets(c);
+		rc = read_packets(c);
 	if (c->state == CONN_DOWN || c->state == CONN_WAITING)
 		return;
-	if ((revents & POLLOUT) && mosquitto_socket(c->mosq) >= 0)
-		mosquitto_loop_write(c->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT) && mosquitto_socket(c->mosq) >= 0)
+		rc = mosquitto_loop_write(c->mosq, 1);
 	if (c->state == CONN_DOWN || c->state == CONN_WAITING)
 		return;
+	if (rc != MOSQ_ERR_SUCCESS && mosquitto_socket(c->mosq) < 0) {
+		/* closed without the disconnect callback: libmosquitto 2.0 does
+		 * that when a TLS handshake fails */
+		connection_failed(c, c->lib_error[0] ? c->lib_error : conn_strerror(rc));
+		return;
+	}
 	if (mosquitto_socket(c->mosq) >= 0)
 		mosquitto_loop_misc(c->mosq);
 	if (c->state == CONN_CONNECTING && now >= c->deadline) {

@@ -103,6 +103,11 @@ void conn_stop_reading(struct conn *c);
  * to CONN_CLOSING; the loop reaches CONN_DOWN once it is written. */
 void conn_disconnect(struct conn *c);
 
+/* The wait before retry number failures+1 (seconds): the step doubles from
+ * min up to max, and the wait is drawn from [step/2, step] by u in [0, 1),
+ * never below min. */
+double conn_backoff_delay(double min, double max, unsigned failures, double u);
+
 /* Human text for a libmosquitto error or a CONNACK reason code. */
 const char *conn_strerror(int rc);
 const char *conn_connack_string(const struct conn *c, int reason);

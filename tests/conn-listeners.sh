@@ -22,6 +22,9 @@ broker_start plain
 port=$(broker_port plain)
 roundtrip plain -p "$port"
 roundtrip url -L "mqtt://127.0.0.1:$port"
+roundtrip v311 -V 311 -p "$port"
+roundtrip v31 -V 31 -p "$port"
+assert_contains "$(broker_log plain)" "as mqmon-sub-" "(p1, c1" "(p2, c1" "(p5, c1"
 MQMON_PORT=$port roundtrip env_port
 # MQMON_* beats MQTT_BROKER_*, the command line beats both
 MQTT_BROKER_PORT=1 MQMON_PORT=$port roundtrip env_precedence
@@ -45,7 +48,27 @@ st=0
 run_bounded 20 mqmon-pub -h localhost -p "$tport" --cafile "$T/other.crt" --connect-timeout 1 \
 	-t x -m y 2>"$T/badca.err" || st=$?
 assert_eq 1 "$st" "exit status with an untrusted certificate"
-assert_contains "$T/badca.err" "cannot connect to localhost:$tport"
+assert_contains "$T/badca.err" "cannot connect to localhost:$tport" "certificate verify failed"
+# --capath: a hashed directory of CA certificates
+mkdir -p "$T/capath"
+cp "$CA_FILE" "$T/capath/"
+openssl rehash "$T/capath" 2>/dev/null || c_rehash "$T/capath" >/dev/null 2>&1 || hard_error "cannot hash $T/capath"
+roundtrip tls_capath -h localhost -p "$tport" --capath "$T/capath"
+roundtrip tls_v12 -h localhost -p "$tport" --cafile "$CA_FILE" --tls-version tlsv1.2
+# hostname verification is on by default: a certificate for another name
+# is refused, and accepted only with --insecure
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -keyout "$T/wrong.key" \
+	-out "$T/wrong.csr" -subj /CN=wrong.example 2>/dev/null &&
+	openssl x509 -req -in "$T/wrong.csr" -CA "$CA_FILE" -CAkey "${CA_FILE%.crt}.key" -set_serial 4242 \
+		-days 1 -out "$T/wrong.crt" 2>/dev/null || hard_error "cannot make the wrong-name certificate"
+broker_start wrongname --extra "cafile $CA_FILE" --extra "certfile $T/wrong.crt" --extra "keyfile $T/wrong.key"
+wport=$(broker_port wrongname)
+st=0
+run_bounded 20 mqmon-pub -h localhost -p "$wport" --cafile "$CA_FILE" --connect-timeout 1 -t x -m y \
+	2>"$T/wrongname.err" || st=$?
+assert_eq 1 "$st" "exit status with a certificate for another host name"
+assert_contains "$T/wrongname.err" "cannot connect to localhost:$wport: host name verification failed"
+roundtrip tls_insecure -h localhost -p "$wport" --cafile "$CA_FILE" --insecure
 # TLS to a plain listener fails too, not hangs
 st=0
 run_bounded 20 mqmon-pub -p "$port" --cafile "$CA_FILE" --connect-timeout 1 -t x -m y 2>"$T/tlsplain.err" || st=$?
