@@ -403,3 +403,9 @@ bench_header() {
 		"$("$MOSQUITTO" -h 2>/dev/null | awk 'NR == 1 { print $3 }')" "$BENCH_PORT"
 	printf 'mqmon: %s\n' "${MQMON_SUB%/*}"
 }
+
+# bench_usage SCRIPT: print the comment block at the top of SCRIPT, exit 2.
+bench_usage() {
+	awk 'NR > 1 && /^#/ && !/shellcheck/ { sub(/^# ?/, ""); print } /^set /{ exit }' "$1" >&2
+	exit 2
+}

@@ -19,10 +19,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-	awk 'NR > 1 && /^#/ && !/shellcheck/ { sub(/^# ?/, ""); print } /^set /{ exit }' "$0" >&2
-	exit 2
-}
+usage() { bench_usage "$0"; }
 
 R=3
 QOS_LIST="0,1"

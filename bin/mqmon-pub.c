@@ -58,7 +58,7 @@ static const struct opt_def pub_opts[] = {
         {"dead-letter", OPT_DEAD_LETTER, "FILE", "append rejected input lines to FILE"},
         {"max-size", OPT_MAX_SIZE, "BYTES", "reject bodies larger than BYTES (k, M suffixes)"},
         {"rate", OPT_RATE, "N", "publish at most N messages per second"},
-        {"max-inflight", OPT_MAX_INFLIGHT, "N", "at most N messages awaiting their ack (1000)"},
+        {"max-inflight", OPT_MAX_INFLIGHT, "N", "at most N messages awaiting their ack (100)"},
         {"simulate", OPT_SIMULATE, "N", "play a fleet of N devices"},
         {"prefix", OPT_PREFIX, "PREFIX", "topic prefix of the simulated fleet (autocore)"},
         {"count", 'C', "N", "--simulate: stop after N messages"},
@@ -234,22 +234,6 @@ static void compile_rewrites(struct pub *p)
 		p->rewrites[i].from_len = (size_t)(eq - v);
 		p->rewrites[i].to = xstrdup(eq + 1);
 	}
-}
-
-/* ---- the connection ---- */
-
-static void on_publish(void *ctx, int mid, int reason)
-{
-	struct pub *p = ctx;
-	publisher_acked(&p->pub, mid, reason);
-}
-
-static void on_disconnect(void *ctx, bool lost, const char *reason)
-{
-	struct pub *p = ctx;
-	(void)reason;
-	if (lost)
-		publisher_connection_lost(&p->pub);
 }
 
 /* ---- sources ---- */
@@ -542,7 +526,7 @@ static int run(struct pub *p)
 int main(int argc, char **argv)
 {
 	log_init(argv[0]);
-	struct pub p = {.max_size = MQTT_MAX_BODY, .max_inflight = 1000};
+	struct pub p = {.max_size = MQTT_MAX_BODY, .max_inflight = 100};
 	struct opt_program prog = {
 	        .name = "mqmon-pub",
 	        .synopsis = "[options] -t TOPIC {-m MSG | -f FILE | -n | -s | -l}\n"
@@ -598,7 +582,11 @@ int main(int argc, char **argv)
 			load_once_body(&p);
 		linereader_init(&p.lr, STDIN_FILENO);
 		envelope_decoder_init(&p.dec);
-		struct conn_handlers h = {.ctx = &p, .on_publish = on_publish, .on_disconnect = on_disconnect};
+		struct conn_handlers h = {
+		        .ctx = &p.pub,
+		        .on_publish = publisher_on_publish,
+		        .on_disconnect = publisher_on_disconnect,
+		};
 		p.conn = conn_new(&p.conn_opts, &h);
 		publisher_init(&p.pub, p.conn, p.max_inflight, p.rate);
 		status = run(&p);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "mqmon.h"
 #include "utf8.h"
 
 static bool fail(struct json_err *err, size_t pos, const char *msg)
@@ -17,17 +18,6 @@ static bool fail(struct json_err *err, size_t pos, const char *msg)
 		err->msg = msg;
 	}
 	return false;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Scan a string literal at p[i] == '"'; returns the offset after it, or 0. */
@@ -53,8 +43,8 @@ static size_t skip_string(const char *p, size_t n, size_t i, struct json_err *er
 			}
 			char e = p[i + 1];
 			if (e == 'u') {
-				if (i + 6 > n || hexval(p[i + 2]) < 0 || hexval(p[i + 3]) < 0 || hexval(p[i + 4]) < 0 ||
-				    hexval(p[i + 5]) < 0) {
+				if (i + 6 > n || mqmon_hexval(p[i + 2]) < 0 || mqmon_hexval(p[i + 3]) < 0 ||
+				    mqmon_hexval(p[i + 4]) < 0 || mqmon_hexval(p[i + 5]) < 0) {
 					fail(err, i, "bad \\u escape in string");
 					return 0;
 				}
@@ -259,7 +249,7 @@ static int hex4(const char *p)
 {
 	int v = 0;
 	for (int k = 0; k < 4; k++) {
-		int h = hexval(p[k]);
+		int h = mqmon_hexval(p[k]);
 		if (h < 0)
 			return -1;
 		v = v << 4 | h;

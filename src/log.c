@@ -60,37 +60,9 @@ static void emit(const char *fmt, va_list ap)
 	errno = saved;
 }
 
-void mqmon_err(const char *fmt, ...)
+void mqmon_log(enum log_level min, const char *fmt, ...)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	emit(fmt, ap);
-	va_end(ap);
-}
-
-void mqmon_warn(const char *fmt, ...)
-{
-	if (level < LOG_NORMAL)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	emit(fmt, ap);
-	va_end(ap);
-}
-
-void mqmon_note(const char *fmt, ...)
-{
-	if (level < LOG_NORMAL)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	emit(fmt, ap);
-	va_end(ap);
-}
-
-void mqmon_debug(const char *fmt, ...)
-{
-	if (level < LOG_DEBUG)
+	if (level < min)
 		return;
 	va_list ap;
 	va_start(ap, fmt);

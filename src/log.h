@@ -16,13 +16,17 @@ const char *log_progname(void);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
+/* Print one message if the level in force is at least min. */
+void mqmon_log(enum log_level min, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* An error: always printed. */
-void mqmon_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A warning or a notable event (connection changes): hidden by --quiet. */
-void mqmon_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void mqmon_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define mqmon_err(...) mqmon_log(LOG_QUIET, __VA_ARGS__)
+/* A warning, or a notable event such as a connection change: hidden by
+ * --quiet. */
+#define mqmon_warn(...) mqmon_log(LOG_NORMAL, __VA_ARGS__)
+#define mqmon_note(...) mqmon_log(LOG_NORMAL, __VA_ARGS__)
 /* Only with -d/--debug. */
-void mqmon_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define mqmon_debug(...) mqmon_log(LOG_DEBUG, __VA_ARGS__)
 bool log_debug_enabled(void);
 
 /* A usage error: prints the message and "Try 'PROG --help'." and exits 2. */

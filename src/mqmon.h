@@ -21,6 +21,18 @@ enum mqmon_exit {
 
 #define MQMON_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int mqmon_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Allocation that cannot fail: mqmon prints a message and exits with status
  * 1 on out-of-memory rather than threading NULL checks through every path. */
 void *xmalloc(size_t n);

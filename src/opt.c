@@ -200,25 +200,14 @@ static bool apply_qos(const char *val, int *out, struct opt_err *err)
 	return true;
 }
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* URL parts are percent-decoded, so a password may hold '@' or ':' and a
  * topic filter "#" ("%23"). */
 static char *url_decode(const char *s, size_t n)
 {
 	char *out = xmalloc(n + 1), *o = out;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexdigit(s[i + 1]) >= 0 && hexdigit(s[i + 2]) >= 0) {
-			*o++ = (char)(hexdigit(s[i + 1]) * 16 + hexdigit(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && mqmon_hexval(s[i + 1]) >= 0 && mqmon_hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(mqmon_hexval(s[i + 1]) * 16 + mqmon_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];

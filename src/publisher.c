@@ -131,3 +131,15 @@ void publisher_connection_lost(struct publisher *p)
 	p->outstanding -= p->outstanding_qos0;
 	p->outstanding_qos0 = 0;
 }
+
+void publisher_on_publish(void *publisher, int mid, int reason_code)
+{
+	publisher_acked(publisher, mid, reason_code);
+}
+
+void publisher_on_disconnect(void *publisher, bool lost, const char *reason)
+{
+	(void)reason;
+	if (lost)
+		publisher_connection_lost(publisher);
+}

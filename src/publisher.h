@@ -65,6 +65,11 @@ void publisher_acked(struct publisher *p, int mid, int reason_code);
  * (at most once), QoS 1/2 ones will be re-sent. */
 void publisher_connection_lost(struct publisher *p);
 
+/* The two as connection handlers (conn_handlers.ctx = the publisher), for
+ * a program whose connection only publishes. */
+void publisher_on_publish(void *publisher, int mid, int reason_code);
+void publisher_on_disconnect(void *publisher, bool lost, const char *reason);
+
 static inline bool publisher_idle(const struct publisher *p)
 {
 	return p->outstanding == 0;

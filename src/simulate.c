@@ -46,9 +46,7 @@ static void on_publish(void *ctx, int mid, int reason)
 static void on_disconnect(void *ctx, bool lost, const char *reason)
 {
 	struct device *d = ctx;
-	(void)reason;
-	if (lost)
-		publisher_connection_lost(&d->pub);
+	publisher_on_disconnect(&d->pub, lost, reason);
 	d->announced = false;
 }
 
