@@ -97,6 +97,7 @@ struct pub {
 	char *prefix;
 	long count;
 	bool strict;
+	bool stream_opts_given; /* -t, -r, --strict or --dead-letter outside the config file */
 	struct conn_opts conn_opts;
 
 	/* running */
@@ -156,6 +157,8 @@ static bool pub_apply(void *ctx, int key, const char *val, const struct opt_wher
 	struct pub *p = ctx;
 	const char *why;
 	double d;
+	if ((key == 't' || key == 'r' || key == OPT_STRICT || key == OPT_DEAD_LETTER) && w->layer > OPT_LAYER_FILE)
+		p->stream_opts_given = true;
 	switch (key) {
 	case 't':
 		if (!topic_name_valid(val, strlen(val), &why))
@@ -515,7 +518,7 @@ static int run(struct pub *p)
 		if (p->pub.outstanding > 0)
 			mqmon_err("%ld message%s not acknowledged", p->pub.outstanding,
 			          p->pub.outstanding == 1 ? "" : "s");
-		if (!input_done && p->mode != MODE_ONCE)
+		if (!input_done && p->mode != MODE_ONCE && p->lr.lineno > 0)
 			mqmon_err("stopped before the end of the input, at line %lu", p->lr.lineno);
 		return MQMON_EXIT_RUNTIME;
 	}
@@ -556,7 +559,7 @@ int main(int argc, char **argv)
 		mqmon_usage_error("--rewrite applies to envelope streams only");
 	if (p.count && p.mode != MODE_SIMULATE)
 		mqmon_usage_error("-C applies to --simulate only");
-	if (p.mode == MODE_SIMULATE && (p.topic || p.retain || p.strict || p.dead_letter))
+	if (p.mode == MODE_SIMULATE && p.stream_opts_given)
 		mqmon_usage_error("--simulate makes its own topics: -t, -r, --strict and --dead-letter do not apply");
 	if (!p.prefix)
 		p.prefix = xstrdup("autocore");

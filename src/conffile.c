@@ -85,13 +85,18 @@ enum conffile_result conffile_read(const char *path, conffile_fn fn, void *ctx)
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 			char *after = close ? trim(close + 1) : NULL;
-			if (!close || (*after != '\0' && *after != '#') || close == s + 1) {
+			if (!close || (*after != '\0' && *after != '#' && *after != ';') || close == s + 1) {
 				why = "malformed section header, expected [program-name]";
 				goto bad;
 			}
 			*close = '\0';
 			free(section);
 			section = xstrdup(trim(s + 1));
+			struct conffile_entry header = {NULL, NULL, section, (unsigned)ln.lineno};
+			if (!fn(ctx, &header)) {
+				result = CONFFILE_ERROR;
+				break;
+			}
 			continue;
 		}
 		char *eq = strchr(s, '=');

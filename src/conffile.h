@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 struct conffile_entry {
-	const char *key;
+	const char *key; /* NULL for a "[section]" header line */
 	const char *value; /* NULL for a bare "key" line */
 	const char *section; /* NULL in the global part, else the section name */
 	unsigned line;

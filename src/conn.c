@@ -139,7 +139,13 @@ const char *conn_connack_string(const struct conn *c, int reason)
 {
 	if (c->o->protocol == 5)
 		return mosquitto_reason_string(reason);
-	return mosquitto_connack_string(reason);
+	/* MQTT 3.1.1's texts end with a full stop; ours go on */
+	static _Thread_local char text[160];
+	snprintf(text, sizeof text, "%s", mosquitto_connack_string(reason));
+	size_t n = strlen(text);
+	if (n > 0 && text[n - 1] == '.')
+		text[n - 1] = '\0';
+	return text;
 }
 
 /* Refusals that another attempt cannot fix. */
@@ -234,11 +240,13 @@ static void connection_failed(struct conn *c, const char *reason)
 	}
 	c->state = CONN_WAITING;
 	c->retry_at = now + (int64_t)(delay * 1000);
-	/* "4 s", "0.25 s", "12 s": two significant digits are plenty */
+	/* "4 s", "0.25 s", "12 s", "120 s": two significant digits, no exponent */
+	char when[32];
+	snprintf(when, sizeof when, delay < 10 ? "%.2g" : "%.0f", delay);
 	if (was_up)
-		mqmon_warn("connection lost: %s; retrying in %.2g s", reason, delay);
+		mqmon_warn("connection lost: %s; retrying in %s s", reason, when);
 	else
-		mqmon_warn("cannot connect to %s: %s; retrying in %.2g s", c->address, reason, delay);
+		mqmon_warn("cannot connect to %s: %s; retrying in %s s", c->address, reason, when);
 }
 
 static void attempt(struct conn *c)

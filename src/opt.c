@@ -469,22 +469,22 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 	struct opt_where w = {OPT_LAYER_FILE, fc->path, e->line};
 	struct opt_err err = {{0}};
 	/* [mqmon] is the shared part again, like the lines before any header */
-	if (e->section && strcmp(e->section, ps->p->name) != 0 && strcmp(e->section, "mqmon") != 0) {
-		static const char *const programs[] = {"mqmon-sub", "mqmon-pub", "mqmon-cmd", "mqmon-store",
-		                                       "mqmon-status"};
-		bool known = false;
-		for (size_t i = 0; i < MQMON_ARRAY_LEN(programs); i++)
-			known = known || strcmp(e->section, programs[i]) == 0;
-		if (!known) {
-			mqmon_err("%s:%u: unknown section [%s] (sections are program names such as [mqmon-sub])",
-			          fc->path, e->line, e->section);
-			return false;
-		}
-		return true; /* another program's settings */
+	bool shared = !e->section || strcmp(e->section, "mqmon") == 0;
+	if (!e->key) {
+		static const char *const known[] = {"mqmon",     "mqmon-sub",   "mqmon-pub",
+		                                    "mqmon-cmd", "mqmon-store", "mqmon-status"};
+		for (size_t i = 0; i < MQMON_ARRAY_LEN(known); i++)
+			if (strcmp(e->section, known[i]) == 0)
+				return true;
+		mqmon_err("%s:%u: unknown section [%s] (sections are program names such as [mqmon-sub])", fc->path,
+		          e->line, e->section);
+		return false;
 	}
+	if (!shared && strcmp(e->section, ps->p->name) != 0)
+		return true; /* another program's settings */
 	const struct opt_def *d = find_def(ps, e->key, 0);
 	if (!d) {
-		if (!e->section || strcmp(e->section, "mqmon") == 0) {
+		if (shared) {
 			const struct optreg_entry *r = optreg_find(e->key);
 			if (r && !optreg_program_has(r, ps->p->name))
 				return true; /* another program's option in the shared part */

@@ -507,7 +507,7 @@ START_TEST(test_sections)
 
 	conf = write_file("c2.conf", "port = 1111\n[other]\nport = 2\n");
 	run(&r, "--config", conf);
-	expect_error(&r, at_line(conf, 3), "unknown section [other]");
+	expect_error(&r, at_line(conf, 2), "unknown section [other]");
 
 	conf = write_file("c3.conf", "port = 1111\n[mqmon-sub\n");
 	run(&r, "--config", conf);
@@ -1033,11 +1033,18 @@ struct collected {
 	unsigned lines[16];
 	bool null_value[16];
 	int stop_at;
+	int headers; /* "[section]" lines, reported with key NULL */
+	unsigned header_line;
 };
 
 static bool collect(void *ctx, const struct conffile_entry *e)
 {
 	struct collected *c = ctx;
+	if (!e->key) {
+		c->headers++;
+		c->header_line = e->line;
+		return true;
+	}
 	if (c->n == c->stop_at)
 		return false;
 	snprintf(c->keys[c->n], sizeof c->keys[0], "%s", e->key);
@@ -1081,6 +1088,8 @@ START_TEST(test_conffile_read)
 	ck_assert_str_eq(c.values[5], "v#1");
 	ck_assert_uint_eq(c.lines[5], 8);
 	ck_assert_str_eq(c.values[6], "x");
+	ck_assert_int_eq(c.headers, 1);
+	ck_assert_uint_eq(c.header_line, 5);
 
 	/* the callback stops the reading */
 	struct collected s = {.stop_at = 1};

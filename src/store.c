@@ -1,0 +1,227 @@
+/*
+ * store.c — opening the database and keeping its schema current.  Every
+ * upgrade step runs in one transaction with the new user_version, so a
+ * crash mid-upgrade leaves the old version intact.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mqmon.h"
+#include "store.h"
+
+/* Version 1: the first released schema. */
+static const char schema_v1[] = "CREATE TABLE messages ("
+                                " id INTEGER PRIMARY KEY,"
+                                " ts TEXT NOT NULL,"
+                                " topic TEXT NOT NULL,"
+                                " device TEXT,"
+                                " qos INTEGER NOT NULL DEFAULT 0,"
+                                " retain INTEGER NOT NULL DEFAULT 0,"
+                                " enc TEXT NOT NULL DEFAULT 'json',"
+                                " payload BLOB,"
+                                " props TEXT);"
+                                "CREATE INDEX messages_topic_ts ON messages(topic, ts);"
+                                "CREATE INDEX messages_device_ts ON messages(device, ts) WHERE device IS NOT NULL;"
+                                "CREATE TABLE topics ("
+                                " topic TEXT PRIMARY KEY,"
+                                " kind TEXT,"
+                                " device TEXT,"
+                                " first_seen TEXT NOT NULL,"
+                                " last_seen TEXT NOT NULL,"
+                                " count INTEGER NOT NULL DEFAULT 0,"
+                                " last_enc TEXT,"
+                                " last_payload BLOB) WITHOUT ROWID;"
+                                "CREATE TABLE devices ("
+                                " device TEXT PRIMARY KEY,"
+                                " first_seen TEXT NOT NULL,"
+                                " last_seen TEXT NOT NULL,"
+                                " messages INTEGER NOT NULL DEFAULT 0,"
+                                " online INTEGER,"
+                                " status TEXT,"
+                                " ip_address TEXT,"
+                                " firmware_version TEXT,"
+                                " fields TEXT,"
+                                " status_topic TEXT,"
+                                " status_ts TEXT) WITHOUT ROWID;"
+                                "CREATE TABLE metrics ("
+                                " ts TEXT NOT NULL,"
+                                " device TEXT,"
+                                " metric TEXT NOT NULL,"
+                                " value REAL NOT NULL);"
+                                "CREATE INDEX metrics_device_metric_ts ON metrics(device, metric, ts);"
+                                "CREATE TABLE states ("
+                                " device TEXT NOT NULL,"
+                                " key TEXT NOT NULL,"
+                                " value TEXT,"
+                                " ts TEXT NOT NULL,"
+                                " PRIMARY KEY (device, key)) WITHOUT ROWID;"
+                                "CREATE TABLE state_changes ("
+                                " ts TEXT NOT NULL,"
+                                " device TEXT NOT NULL,"
+                                " key TEXT NOT NULL,"
+                                " old_value TEXT,"
+                                " new_value TEXT);"
+                                "CREATE INDEX state_changes_device_key_ts ON state_changes(device, key, ts);"
+                                "CREATE TABLE rejects ("
+                                " id INTEGER PRIMARY KEY,"
+                                " ts TEXT NOT NULL,"
+                                " source TEXT,"
+                                " line INTEGER,"
+                                " error TEXT NOT NULL,"
+                                " input BLOB);";
+
+/* upgrades[v] takes a database at version v to v + 1 */
+static const char *const upgrades[] = {
+        schema_v1, /* 0 → 1: a new, empty file */
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+	snprintf(err, errlen, fmt, a, b);
+}
+
+bool store_exec(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return true;
+	snprintf(err, errlen, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	return false;
+}
+
+sqlite3_stmt *store_prepare(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		mqmon_err("%s: %s (in: %s)", s->path, sqlite3_errmsg(s->db), sql);
+		return NULL;
+	}
+	return st;
+}
+
+const char *store_errmsg(struct store *s)
+{
+	static char msg[512];
+	snprintf(msg, sizeof msg, "%s (%s)", sqlite3_errmsg(s->db), s->path);
+	return msg;
+}
+
+static int read_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A file at version 0 with tables of its own is not ours. */
+static bool has_foreign_tables(struct store *s)
+{
+	sqlite3_stmt *st;
+	bool any = false;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return true;
+	any = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return any;
+}
+
+static bool upgrade(struct store *s, char *err, size_t errlen)
+{
+	int v = s->version;
+	while (v < STORE_SCHEMA_VERSION) {
+		char sql[64];
+		if (!store_exec(s, "BEGIN IMMEDIATE", err, errlen))
+			return false;
+		/* someone else may have upgraded while we waited for the lock */
+		int now = read_version(s);
+		if (now != v) {
+			store_exec(s, "ROLLBACK", err, errlen);
+			v = now;
+			continue;
+		}
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if (!store_exec(s, upgrades[v], err, errlen) || !store_exec(s, sql, err, errlen) ||
+		    !store_exec(s, "COMMIT", err, errlen)) {
+			char ignored[256];
+			store_exec(s, "ROLLBACK", ignored, sizeof ignored);
+			return false;
+		}
+		if (v > 0)
+			mqmon_note("%s: upgraded the database from schema %d to %d", s->path, v, v + 1);
+		v++;
+	}
+	return true;
+}
+
+struct store *store_open(const char *path, enum store_mode mode, char *err, size_t errlen)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (mode == STORE_READ && access(path, F_OK) != 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	/* readers and the writer share the file: wait for each other */
+	sqlite3_busy_timeout(s->db, 10000);
+	s->version = read_version(s);
+	if (s->version < 0) {
+		set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db)); /* e.g. "file is not a database" */
+		goto fail;
+	}
+	if (s->version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this mqmon-store knows (%d): upgrade mqmon",
+		         path, s->version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (s->version == 0 && has_foreign_tables(s)) {
+		set_err(err, errlen, "%s: %s", path, "not an mqmon database (it has other tables)");
+		goto fail;
+	}
+	if (mode == STORE_READ) {
+		if (s->version < STORE_SCHEMA_VERSION) {
+			snprintf(err, errlen,
+			         "%s: schema version %d is older than %d: run mqmon-store once to upgrade it", path,
+			         s->version, STORE_SCHEMA_VERSION);
+			goto fail;
+		}
+		return s;
+	}
+	/* WAL: readers go on while ingest writes; NORMAL is durable at every
+	 * checkpoint and never corrupt, losing at most the last commits on a
+	 * power cut */
+	if (!store_exec(s, "PRAGMA journal_mode=WAL", err, errlen) ||
+	    !store_exec(s, "PRAGMA synchronous=NORMAL", err, errlen) || !upgrade(s, err, errlen))
+		goto fail;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	free(s->path);
+	free(s);
+}
