@@ -1,39 +1,253 @@
 /*
- * mqmon-store — Archive envelopes to SQLite, and query them back.
+ * mqmon-store — archive envelopes to SQLite and query them back (SPEC §3).
  *
- * Not implemented yet: this main only accepts the shared options, so the
- * build, --help and --version work across the toolkit until its own issue
- * lands.
+ *   mqmon-store [--db FILE] [ingest]    stdin → database (the default)
+ *   mqmon-store query|topics|devices|series|prune|stats [options]
+ *
+ * Ingest lives in src/ingest.c, the subcommands in src/storequery.c; this
+ * main holds the option table and picks the subcommand.
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest.h"
 #include "log.h"
 #include "mqmon.h"
 #include "opt.h"
+#include "out.h"
+#include "storequery.h"
+#include "timeutil.h"
+#include "topic.h"
+
+enum {
+	OPT_DB = OPT_KEY_PROGRAM,
+	OPT_BATCH,
+	OPT_FLUSH_MS,
+	OPT_TEE,
+	OPT_RULE,
+	OPT_RETAIN,
+	OPT_STRICT,
+	OPT_FORMAT,
+	OPT_DEVICE,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_LIMIT,
+	OPT_METRIC,
+	OPT_EVERY,
+	OPT_AGG,
+	OPT_OLDER_THAN,
+};
 
 static const struct opt_def store_opts[] = {
+        {"db", OPT_DB, "FILE", "database file ($MQMON_DB, else ./mqmon.db); query: repeatable"},
+        {"batch", OPT_BATCH, "N", "ingest: commit every N lines (10000)"},
+        {"flush-ms", OPT_FLUSH_MS, "MS", "ingest: commit at most MS after a line arrives (200)"},
+        {"tee", OPT_TEE, NULL, "ingest: copy every input line to stdout"},
+        {"rule", OPT_RULE, "PATTERN=KIND", "ingest: status, telemetry, state or ignore (repeatable)"},
+        {"retain", OPT_RETAIN, "SPAN", "ingest: delete what is older than SPAN (e.g. 30d)"},
+        {"strict", OPT_STRICT, NULL, "ingest: reject event lines instead of skipping them"},
+        {"topic", 't', "FILTER", "query, topics, prune: topics matching FILTER (repeatable)"},
+        {"device", OPT_DEVICE, "DEVICE", "query, devices, series: only this device"},
+        {"since", OPT_SINCE, "TIME", "from TIME (RFC 3339, or a span ago: 15m, 2h, 7d)"},
+        {"until", OPT_UNTIL, "TIME", "up to TIME (exclusive)"},
+        {"limit", OPT_LIMIT, "N", "at most N rows"},
+        {"metric", OPT_METRIC, "NAME", "series: the metric (e.g. temperature)"},
+        {"every", OPT_EVERY, "SPAN", "series: one point per SPAN (e.g. 1m)"},
+        {"agg", OPT_AGG, "AGG", "series: avg, min, max or count (avg)"},
+        {"older-than", OPT_OLDER_THAN, "SPAN", "prune: delete what is older than SPAN"},
+        {"format", OPT_FORMAT, "FMT", "ndjson, table or csv (ndjson)"},
         {NULL, 0, NULL, NULL},
 };
 
+struct store_cli {
+	struct opt_list dbs;
+	/* rules add up across layers: the command line's are tried first,
+	 * then the environment's and the config file's, then the defaults */
+	struct opt_list rules_by_layer[OPT_LAYER_ARGV + 1];
+	struct opt_list rules;
+	struct opt_list topics;
+	struct ingest_opts ingest;
+	struct storequery_opts query;
+	const char *since, *until;
+	bool set_every, set_agg, set_older, set_limit, set_metric, set_device;
+	bool set_batch, set_flush, set_tee, set_retain, set_strict;
+};
+
+static bool parse_span(const char *val, int64_t *ms, struct opt_err *err)
+{
+	const char *why;
+	if (!time_parse_span(val, ms, &why) || *ms <= 0)
+		return opt_errf(err, "'%s' is not a time span such as 90s, 15m, 2h or 7d", val);
+	return true;
+}
+
 static bool store_apply(void *ctx, int key, const char *val, const struct opt_where *w, struct opt_err *err)
 {
+	struct store_cli *s = ctx;
+	const char *why;
+	switch (key) {
+	case OPT_DB: opt_list_add(&s->dbs, val, w); return true;
+	case OPT_BATCH: s->set_batch = true; return opt_int(val, 1, 1000000, &s->ingest.batch, err);
+	case OPT_FLUSH_MS: s->set_flush = true; return opt_int(val, 1, 3600000, &s->ingest.flush_ms, err);
+	case OPT_TEE:
+		s->set_tee = true;
+		s->ingest.tee = true;
+		return true;
+	case OPT_RULE:
+		if (!ingest_rule_valid(val, &why))
+			return opt_errf(err, "'%s': %s", val, why);
+		opt_list_add(&s->rules_by_layer[w->layer], val, &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
+		return true;
+	case OPT_RETAIN: s->set_retain = true; return parse_span(val, &s->ingest.retain_ms, err);
+	case OPT_STRICT:
+		s->set_strict = true;
+		s->ingest.strict = true;
+		return true;
+	case 't':
+		if (!topic_filter_valid(val, strlen(val), &why))
+			return opt_errf(err, "'%s': %s", val, why);
+		opt_list_add(&s->topics, val, w);
+		return true;
+	case OPT_DEVICE:
+		s->set_device = true;
+		s->query.device = val; /* argv and config strings live to the end */
+		return true;
+	case OPT_SINCE: s->since = val; return true;
+	case OPT_UNTIL: s->until = val; return true;
+	case OPT_LIMIT: s->set_limit = true; return opt_int(val, 1, 2147483647L, &s->query.limit, err);
+	case OPT_METRIC:
+		s->set_metric = true;
+		s->query.metric = val;
+		return true;
+	case OPT_EVERY: s->set_every = true; return parse_span(val, &s->query.every_ms, err);
+	case OPT_AGG:
+		s->set_agg = true;
+		if (strcmp(val, "avg") == 0)
+			s->query.agg = AGG_AVG;
+		else if (strcmp(val, "min") == 0)
+			s->query.agg = AGG_MIN;
+		else if (strcmp(val, "max") == 0)
+			s->query.agg = AGG_MAX;
+		else if (strcmp(val, "count") == 0)
+			s->query.agg = AGG_COUNT;
+		else
+			return opt_errf(err, "'%s' is not avg, min, max or count", val);
+		return true;
+	case OPT_OLDER_THAN: s->set_older = true; return parse_span(val, &s->query.older_than_ms, err);
+	case OPT_FORMAT:
+		if (strcmp(val, "ndjson") == 0 || strcmp(val, "json") == 0)
+			s->query.format = ROWFMT_NDJSON;
+		else if (strcmp(val, "table") == 0)
+			s->query.format = ROWFMT_TABLE;
+		else if (strcmp(val, "csv") == 0)
+			s->query.format = ROWFMT_CSV;
+		else
+			return opt_errf(err, "'%s' is not ndjson, table or csv", val);
+		return true;
+	}
 	return opt_errf(err, "unhandled option");
+}
+
+static void parse_when(const char *val, const char *opt, int64_t *ms, bool *has)
+{
+	const char *why;
+	if (!val)
+		return;
+	if (!time_parse_when(val, time_now_ms(), ms, &why))
+		mqmon_usage_error("--%s: '%s': %s", opt, val, why);
+	*has = true;
+}
+
+/* Options that only one subcommand takes are a usage error elsewhere. */
+static void refuse(bool given, const char *option, const char *sub)
+{
+	if (given)
+		mqmon_usage_error("%s does not apply to '%s'", option, sub);
 }
 
 int main(int argc, char **argv)
 {
 	log_init(argv[0]);
-	struct conn_opts conn;
+	struct store_cli s = {.ingest = {.batch = 10000, .flush_ms = 200, .in_fd = STDIN_FILENO}};
 	struct opt_program prog = {
 	        .name = "mqmon-store",
-	        .synopsis = "[options] [ingest|query|topics|devices|series|prune|stats]",
-	        .summary = "Archive envelopes to SQLite, and query them back.",
+	        .synopsis = "[options] [ingest]\n"
+	                    "       mqmon-store [options] query|topics|devices|series|prune|stats",
+	        .summary = "Archive MQTT envelopes to SQLite, discover topics and devices, query and replay.",
 	        .opts = store_opts,
 	        .sets = 0,
 	        .apply = store_apply,
+	        .ctx = &s,
+	        .epilog = "Examples:\n"
+	                  "  mqmon-sub -c -i archiver -q 1 -t 'autocore/#' | mqmon-store --db fleet.db\n"
+	                  "  mqmon-store --db fleet.db query --topic 'autocore/+/telemetry' --since 1h | mqmon-pub\n"
+	                  "  mqmon-store --db fleet.db series --device ESP32_001 --metric temperature --every 5m",
 	};
-	opt_parse(&prog, argc, argv, &conn);
-	conn_opts_free(&conn);
-	mqmon_err("not implemented yet");
-	return MQMON_EXIT_RUNTIME;
+	int first = opt_parse(&prog, argc, argv, NULL);
+	const char *sub = first < argc ? argv[first] : "ingest";
+	if (first + 1 < argc)
+		mqmon_usage_error("unexpected argument '%s'", argv[first + 1]);
+	for (int layer = OPT_LAYER_ARGV; layer >= OPT_LAYER_DEFAULT; layer--) {
+		for (size_t i = 0; i < s.rules_by_layer[layer].n; i++)
+			opt_list_add(&s.rules, s.rules_by_layer[layer].items[i],
+			             &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
+		opt_list_free(&s.rules_by_layer[layer]);
+	}
+	if (s.dbs.n == 0)
+		opt_list_add(&s.dbs, "mqmon.db", &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
+
+	struct out out;
+	out_init(&out, STDOUT_FILENO);
+	int status;
+	if (strcmp(sub, "ingest") == 0) {
+		if (s.dbs.n > 1)
+			mqmon_usage_error("ingest writes one database: give one --db");
+		refuse(s.topics.n > 0, "--topic", sub);
+		refuse(s.set_device || s.since || s.until || s.set_limit || s.set_metric || s.set_every || s.set_agg ||
+		               s.set_older,
+		       "a query option", sub);
+		s.ingest.db = s.dbs.items[0];
+		s.ingest.rules = &s.rules;
+		status = ingest_run(&s.ingest);
+	} else {
+		static const struct {
+			const char *name;
+			int (*run)(const struct storequery_opts *);
+		} subs[] = {
+		        {"query", storequery_query},   {"topics", storequery_topics}, {"devices", storequery_devices},
+		        {"series", storequery_series}, {"prune", storequery_prune},   {"stats", storequery_stats},
+		};
+		int (*run)(const struct storequery_opts *) = NULL;
+		for (size_t i = 0; i < MQMON_ARRAY_LEN(subs); i++)
+			if (strcmp(sub, subs[i].name) == 0)
+				run = subs[i].run;
+		if (!run)
+			mqmon_usage_error(
+			        "unknown subcommand '%s' (ingest, query, topics, devices, series, prune, stats)", sub);
+		refuse(s.set_batch || s.set_flush || s.set_tee || s.set_retain || s.set_strict || s.rules.n,
+		       "an ingest option", sub);
+		if (s.dbs.n > 1 && strcmp(sub, "query") != 0)
+			mqmon_usage_error("only query reads several databases");
+		if (s.set_agg && !s.set_every)
+			mqmon_usage_error("--agg needs --every (one value per bucket)");
+		parse_when(s.since, "since", &s.query.since_ms, &s.query.has_since);
+		parse_when(s.until, "until", &s.query.until_ms, &s.query.has_until);
+		s.query.dbs = s.dbs.items;
+		s.query.ndbs = s.dbs.n;
+		s.query.topics = s.topics.items;
+		s.query.ntopics = s.topics.n;
+		s.query.out = &out;
+		status = run(&s.query);
+	}
+	out_flush(&out);
+	if (out.error && !status)
+		status = MQMON_EXIT_RUNTIME;
+	out_free(&out);
+	opt_list_free(&s.dbs);
+	opt_list_free(&s.rules);
+	opt_list_free(&s.topics);
+	return status;
 }

@@ -49,12 +49,15 @@ static const char schema_v1[] = "CREATE TABLE messages ("
                                 " fields TEXT,"
                                 " status_topic TEXT,"
                                 " status_ts TEXT) WITHOUT ROWID;"
+                                /* append-only, indexed by time alone: readings arrive in
+                                 * time order, so inserts stay at the right edge of both
+                                 * b-trees; a series reads its time range and filters */
                                 "CREATE TABLE metrics ("
                                 " ts TEXT NOT NULL,"
                                 " device TEXT,"
                                 " metric TEXT NOT NULL,"
                                 " value REAL NOT NULL);"
-                                "CREATE INDEX metrics_device_metric_ts ON metrics(device, metric, ts);"
+                                "CREATE INDEX metrics_ts ON metrics(ts);"
                                 "CREATE TABLE states ("
                                 " device TEXT NOT NULL,"
                                 " key TEXT NOT NULL,"
@@ -80,11 +83,6 @@ static const char schema_v1[] = "CREATE TABLE messages ("
 static const char *const upgrades[] = {
         schema_v1, /* 0 → 1: a new, empty file */
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
-{
-	snprintf(err, errlen, fmt, a, b);
-}
 
 bool store_exec(struct store *s, const char *sql, char *err, size_t errlen)
 {
@@ -171,11 +169,11 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 	s->path = xstrdup(path);
 	int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (mode == STORE_READ && access(path, F_OK) != 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -183,7 +181,7 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 	sqlite3_busy_timeout(s->db, 10000);
 	s->version = read_version(s);
 	if (s->version < 0) {
-		set_err(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db)); /* e.g. "file is not a database" */
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db)); /* e.g. "file is not a database" */
 		goto fail;
 	}
 	if (s->version > STORE_SCHEMA_VERSION) {
@@ -192,7 +190,7 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 		goto fail;
 	}
 	if (s->version == 0 && has_foreign_tables(s)) {
-		set_err(err, errlen, "%s: %s", path, "not an mqmon database (it has other tables)");
+		snprintf(err, errlen, "%s: %s", path, "not an mqmon database (it has other tables)");
 		goto fail;
 	}
 	if (mode == STORE_READ) {
@@ -208,7 +206,9 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 	 * checkpoint and never corrupt, losing at most the last commits on a
 	 * power cut */
 	if (!store_exec(s, "PRAGMA journal_mode=WAL", err, errlen) ||
-	    !store_exec(s, "PRAGMA synchronous=NORMAL", err, errlen) || !upgrade(s, err, errlen))
+	    !store_exec(s, "PRAGMA synchronous=NORMAL", err, errlen) ||
+	    !store_exec(s, "PRAGMA cache_size=-65536", err, errlen) ||
+	    !store_exec(s, "PRAGMA wal_autocheckpoint=10000", err, errlen) || !upgrade(s, err, errlen))
 		goto fail;
 	return s;
 fail:

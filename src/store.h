@@ -21,7 +21,7 @@
  *       other members as a JSON object
  *   metrics(ts, device, metric, value)         one row per numeric leaf of
  *       a telemetry body; nested members as dotted names
- *       ("sensors.temperature"). Index: (device, metric, ts).
+ *       ("sensors.temperature"). Index: (ts).
  *   states(device, key, value, ts)             the last value of each state
  *   state_changes(ts, device, key, old_value, new_value)
  *       appended only when the value changed. Index: (device, key, ts).

@@ -5,7 +5,7 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn
+	tests/check_envelope tests/check_conn tests/check_rowfmt
 
 check_PROGRAMS = $(UNIT_TESTS) tests/freeport
 
@@ -44,6 +44,10 @@ tests_check_conn_SOURCES = tests/check_conn.c tests/check_main.h
 tests_check_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_check_conn_LDADD = $(UNIT_LDADD)
 
+tests_check_rowfmt_SOURCES = tests/check_rowfmt.c tests/check_main.h
+tests_check_rowfmt_CFLAGS = $(UNIT_CFLAGS)
+tests_check_rowfmt_LDADD = $(UNIT_LDADD)
+
 tests_freeport_SOURCES = tests/freeport.c
 
 INTEG_TESTS = \
@@ -60,7 +64,10 @@ INTEG_TESTS = \
 	tests/pub-reject.sh \
 	tests/pub-noloss.sh \
 	tests/pub-flow.sh \
-	tests/pub-simulate.sh
+	tests/pub-simulate.sh \
+	tests/store-ingest.sh \
+	tests/store-durability.sh \
+	tests/store-query.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 TEST_EXTENSIONS = .sh
@@ -75,4 +82,4 @@ AM_TESTS_ENVIRONMENT += MQMON_SANITIZERS=1; export MQMON_SANITIZERS; \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
 endif
 
-EXTRA_DIST += tests/lib.sh $(INTEG_TESTS) tests/data
+EXTRA_DIST += tests/lib.sh $(INTEG_TESTS) tests/data/store-v1.sql

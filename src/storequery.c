@@ -1,0 +1,899 @@
+/*
+ * storequery.c — mqmon-store's read side: query (the archive back as
+ * envelopes, ready for mqmon-pub, several databases merged in time order),
+ * topics, devices, series, prune and stats.
+ *
+ * Every value from the command line reaches SQL as a bound parameter; the
+ * SQL text itself is assembled only from fixed pieces and '?'.  Topic
+ * filters use the (topic, ts) index where they can: the literal levels
+ * before the first wildcard become a range (topic >= prefix AND topic <
+ * the prefix's successor), and an SQL function, mqmon_topic_match(), does
+ * the exact MQTT matching (topic_matches()) on what the range lets
+ * through.  Rows stream from SQLite to the output one at a time; only a
+ * table holds rows back, a bounded number (rowfmt.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base64.h"
+#include "envelope.h"
+#include "json.h"
+#include "log.h"
+#include "mqmon.h"
+#include "rowfmt.h"
+#include "store.h"
+#include "storequery.h"
+#include "timeutil.h"
+#include "topic.h"
+#include "utf8.h"
+
+/* ---- usage ---- */
+
+static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	mqmon_err("%s", msg);
+	fprintf(stderr, "Try '%s --help'.\n", log_progname());
+	return MQMON_EXIT_USAGE;
+}
+
+/* Which options a subcommand takes; the others are a usage error rather
+ * than silently ignored. */
+enum {
+	TAKES_TOPIC = 1 << 0,
+	TAKES_DEVICE = 1 << 1,
+	TAKES_TIME = 1 << 2, /* --since, --until */
+	TAKES_LIMIT = 1 << 3,
+	TAKES_SERIES = 1 << 4, /* --metric, --every */
+	TAKES_PRUNE = 1 << 5, /* --older-than */
+};
+
+static int check_opts(const struct storequery_opts *o, const char *sub, unsigned takes)
+{
+	const char *bad = NULL;
+	if (o->ntopics && !(takes & TAKES_TOPIC))
+		bad = "--topic";
+	else if (o->device && !(takes & TAKES_DEVICE))
+		bad = "--device";
+	else if (o->has_since && !(takes & TAKES_TIME))
+		bad = "--since";
+	else if (o->has_until && !(takes & TAKES_TIME))
+		bad = "--until";
+	else if (o->limit && !(takes & TAKES_LIMIT))
+		bad = "--limit";
+	else if (o->metric && !(takes & TAKES_SERIES))
+		bad = "--metric";
+	else if (o->every_ms && !(takes & TAKES_SERIES))
+		bad = "--every";
+	else if (o->older_than_ms && !(takes & TAKES_PRUNE))
+		bad = "--older-than";
+	return bad ? usage("%s does not apply to '%s'", bad, sub) : 0;
+}
+
+/* ---- opening ---- */
+
+/* sqlite: mqmon_topic_match(topic) is 1 when any --topic filter matches. */
+static void sql_topic_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct storequery_opts *o = sqlite3_user_data(ctx);
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	int hit = 0;
+	(void)argc;
+	for (size_t i = 0; t && i < o->ntopics && !hit; i++)
+		hit = topic_matches(o->topics[i], t, (size_t)n);
+	sqlite3_result_int(ctx, hit);
+}
+
+/* Open one database; on failure the error (naming the file) is on stderr. */
+static struct store *open_db(const char *path, enum store_mode mode, const struct storequery_opts *o)
+{
+	char err[512];
+	struct store *s = store_open(path, mode, err, sizeof err);
+	if (!s) {
+		mqmon_err("%s", err);
+		return NULL;
+	}
+	if (sqlite3_create_function_v2(s->db, "mqmon_topic_match", 1,
+	                               SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, (void *)o,
+	                               sql_topic_match, NULL, NULL, NULL) != SQLITE_OK) {
+		mqmon_err("%s", store_errmsg(s));
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- building statements ---- */
+
+struct sql_arg {
+	bool is_int;
+	char *s; /* owned */
+	size_t n;
+	int64_t i;
+};
+
+/* SQL text with '?' for each argument, in order. */
+struct sql {
+	struct buf text;
+	struct sql_arg *args;
+	size_t nargs, cap;
+};
+
+static void sql_free(struct sql *q)
+{
+	for (size_t i = 0; i < q->nargs; i++)
+		free(q->args[i].s);
+	free(q->args);
+	buf_free(&q->text);
+}
+
+static struct sql_arg *sql_new_arg(struct sql *q)
+{
+	if (q->nargs == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 8;
+		q->args = xrealloc(q->args, q->cap * sizeof *q->args);
+	}
+	struct sql_arg *a = &q->args[q->nargs++];
+	memset(a, 0, sizeof *a);
+	buf_addc(&q->text, '?');
+	return a;
+}
+
+static void sql_text(struct sql *q, const char *s, size_t n)
+{
+	struct sql_arg *a = sql_new_arg(q);
+	a->s = xstrndup(s, n);
+	a->n = n;
+}
+
+static void sql_int(struct sql *q, int64_t i)
+{
+	struct sql_arg *a = sql_new_arg(q);
+	a->is_int = true;
+	a->i = i;
+}
+
+static void sql_ts(struct sql *q, int64_t ms)
+{
+	char ts[TIME_RFC3339_LEN + 1];
+	time_format_ms(ms, ts);
+	sql_text(q, ts, TIME_RFC3339_LEN);
+}
+
+/* Prepare q on s and bind its arguments; NULL after reporting an error. */
+static sqlite3_stmt *sql_prepare(struct store *s, struct sql *q)
+{
+	sqlite3_stmt *st = store_prepare(s, buf_cstr(&q->text));
+	if (!st)
+		return NULL;
+	for (size_t i = 0; i < q->nargs; i++) {
+		const struct sql_arg *a = &q->args[i];
+		int rc = a->is_int ? sqlite3_bind_int64(st, (int)i + 1, a->i)
+		                   : sqlite3_bind_text(st, (int)i + 1, a->s, (int)a->n, SQLITE_TRANSIENT);
+		if (rc != SQLITE_OK) {
+			mqmon_err("%s", store_errmsg(s));
+			sqlite3_finalize(st);
+			return NULL;
+		}
+	}
+	return st;
+}
+
+/* The filter without a "$share/GROUP/" prefix (matching ignores it). */
+static const char *filter_body(const char *f)
+{
+	if (strncmp(f, "$share/", 7) != 0)
+		return f;
+	const char *slash = strchr(f + 7, '/');
+	return slash ? slash + 1 : f;
+}
+
+/* " AND (...)" restricting column col to what the --topic filters can
+ * match, or nothing when a filter starts with a wildcard (every topic is a
+ * candidate: no index range helps).  Each filter gives "col = ?" when it
+ * has no wildcard, else "(col >= ? AND col < ?)" over its literal prefix,
+ * plus "col = ?" for the parent level that "a/#" also matches.  Then
+ * mqmon_topic_match() decides, unless every filter was a plain topic. */
+static void where_topics(struct sql *q, const struct storequery_opts *o, const char *col)
+{
+	if (o->ntopics == 0)
+		return;
+	bool wild = false, unbounded = false;
+	for (size_t i = 0; i < o->ntopics; i++) {
+		const char *f = filter_body(o->topics[i]);
+		size_t pre = strcspn(f, "+#");
+		if (f[pre])
+			wild = true;
+		if (pre == 0)
+			unbounded = true;
+	}
+	if (!unbounded) {
+		buf_adds(&q->text, " AND (");
+		for (size_t i = 0; i < o->ntopics; i++) {
+			const char *f = filter_body(o->topics[i]);
+			size_t pre = strcspn(f, "+#");
+			if (i > 0)
+				buf_adds(&q->text, " OR ");
+			if (!f[pre]) {
+				buf_printf(&q->text, "%s = ", col);
+				sql_text(q, f, pre);
+				continue;
+			}
+			/* the successor of the prefix: its last byte below 0xFF
+			 * plus one, what follows it dropped */
+			size_t hi = pre;
+			while (hi > 0 && (unsigned char)f[hi - 1] == 0xFF)
+				hi--;
+			buf_printf(&q->text, "(%s >= ", col);
+			sql_text(q, f, pre);
+			if (hi > 0) {
+				char *succ = xstrndup(f, hi);
+				succ[hi - 1] = (char)((unsigned char)succ[hi - 1] + 1);
+				buf_printf(&q->text, " AND %s < ", col);
+				sql_text(q, succ, hi);
+				free(succ);
+			}
+			buf_addc(&q->text, ')');
+			if (f[pre] == '#' && pre > 0) {
+				/* "a/#" also matches "a" */
+				buf_printf(&q->text, " OR %s = ", col);
+				sql_text(q, f, pre - 1);
+			}
+		}
+		buf_addc(&q->text, ')');
+	}
+	if (wild)
+		buf_printf(&q->text, " AND mqmon_topic_match(%s)", col);
+}
+
+/* ---- reading columns ---- */
+
+static const char *col_text(sqlite3_stmt *st, int i, size_t *len)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	*len = s ? (size_t)sqlite3_column_bytes(st, i) : 0;
+	return s;
+}
+
+/* The bytes of a column, whatever its type (a BLOB as it is, TEXT as its
+ * UTF-8); never NULL. */
+static const char *col_bytes(sqlite3_stmt *st, int i, size_t *len)
+{
+	const char *p = sqlite3_column_blob(st, i);
+	*len = p ? (size_t)sqlite3_column_bytes(st, i) : 0;
+	return p ? p : "";
+}
+
+static struct rowfmt_cell col_cell_text(sqlite3_stmt *st, int i)
+{
+	size_t n;
+	const char *s = col_text(st, i, &n);
+	return s ? rowfmt_str(s, n) : rowfmt_null();
+}
+
+static struct rowfmt_cell col_cell_int(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return rowfmt_null();
+	return rowfmt_int(sqlite3_column_int64(st, i));
+}
+
+/* A stored body as a JSON value: the JSON text for enc json (compacted
+ * when it spans lines, as envelopes carry it), a string for utf8, a base64
+ * string for anything else.  The enc is the stored one when the bytes fit
+ * it, else the one the envelope encoder would pick.  Text built here goes
+ * to scratch, which must outlive the cell. */
+static struct rowfmt_cell payload_cell(struct buf *scratch, const char *p, size_t n, const char *stored,
+                                       enum envelope_enc *enc_out)
+{
+	enum envelope_enc enc = envelope_pick_enc(p, n);
+	if (stored && strcmp(stored, "utf8") == 0 && utf8_valid(p, n))
+		enc = ENC_UTF8;
+	else if (stored && strcmp(stored, "base64") == 0)
+		enc = ENC_BASE64;
+	*enc_out = enc;
+	buf_reset(scratch);
+	switch (enc) {
+	case ENC_JSON:
+		if (memchr(p, '\n', n) || memchr(p, '\r', n)) {
+			json_compact(scratch, p, n);
+			return rowfmt_json(scratch->data, scratch->len);
+		}
+		return rowfmt_json(p, n);
+	case ENC_UTF8: return rowfmt_str(p, n);
+	case ENC_BASE64: break;
+	}
+	base64_encode(scratch, p, n);
+	return rowfmt_str(scratch->data ? scratch->data : "", scratch->len);
+}
+
+/* A stored JSON object (devices.fields) as JSON, or as a string if it is
+ * somehow not JSON, or null. */
+static struct rowfmt_cell json_col_cell(struct buf *scratch, sqlite3_stmt *st, int i)
+{
+	size_t n;
+	const char *s = col_text(st, i, &n);
+	if (!s)
+		return rowfmt_null();
+	if (!json_validate(s, n, NULL))
+		return rowfmt_str(s, n);
+	buf_reset(scratch);
+	json_compact(scratch, s, n);
+	return rowfmt_json(scratch->data, scratch->len);
+}
+
+/* Step st; false at the end or on an error (reported, *failed set). */
+static bool step(struct store *s, sqlite3_stmt *st, bool *failed)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return true;
+	if (rc != SQLITE_DONE) {
+		mqmon_err("%s", store_errmsg(s));
+		*failed = true;
+	}
+	return false;
+}
+
+/* Print rows of a single-database listing; the statement's columns map to
+ * the cells through fill(). */
+typedef void (*fill_fn)(sqlite3_stmt *st, struct rowfmt_cell *cells, struct buf *scratch);
+
+static int list_rows(const struct storequery_opts *o, struct store *s, struct sql *q, const char *const *names,
+                     size_t ncols, fill_fn fill)
+{
+	sqlite3_stmt *st = sql_prepare(s, q);
+	if (!st)
+		return MQMON_EXIT_RUNTIME;
+	struct rowfmt f;
+	rowfmt_init(&f, o->format, o->out, names, ncols);
+	struct rowfmt_cell *cells = xcalloc(ncols, sizeof *cells);
+	struct buf scratch = BUF_INIT; /* the one cell per row fill() may build */
+	bool failed = false, open = true;
+	while (open && step(s, st, &failed)) {
+		fill(st, cells, &scratch);
+		open = rowfmt_row(&f, cells);
+	}
+	if (open && !failed)
+		rowfmt_finish(&f);
+	rowfmt_free(&f);
+	free(cells);
+	buf_free(&scratch);
+	sqlite3_finalize(st);
+	return failed ? MQMON_EXIT_RUNTIME : MQMON_EXIT_OK;
+}
+
+/* ---- query ---- */
+
+/* One database's row stream. */
+struct cursor {
+	struct store *s;
+	sqlite3_stmt *st;
+	bool has_row;
+};
+
+enum { Q_ID, Q_TS, Q_TOPIC, Q_QOS, Q_RETAIN, Q_PAYLOAD, Q_PROPS };
+
+static void query_sql(struct sql *q, const struct storequery_opts *o)
+{
+	buf_adds(&q->text, "SELECT id, ts, topic, qos, retain, payload, props FROM messages WHERE 1");
+	if (o->device) {
+		buf_adds(&q->text, " AND device = ");
+		sql_text(q, o->device, strlen(o->device));
+	}
+	if (o->has_since) {
+		buf_adds(&q->text, " AND ts >= ");
+		sql_ts(q, o->since_ms);
+	}
+	if (o->has_until) {
+		buf_adds(&q->text, " AND ts < ");
+		sql_ts(q, o->until_ms);
+	}
+	where_topics(q, o, "topic");
+	buf_adds(&q->text, " ORDER BY ts, id");
+	if (o->limit > 0) {
+		/* the first N of each database hold the first N of the merge */
+		buf_adds(&q->text, " LIMIT ");
+		sql_int(q, o->limit);
+	}
+}
+
+struct query_out {
+	const struct storequery_opts *o;
+	struct envelope_decoder dec;
+	struct buf line; /* the stored props wrapped as {"props":…} for the decoder */
+	struct buf scratch;
+	struct rowfmt f;
+};
+
+/* The stored props (the envelope's "props" object as text) decoded back
+ * into e->props, so the encoder writes them exactly as for the original
+ * message.  Text that does not decode is left out, with a warning. */
+static void query_props(struct query_out *q, struct cursor *c, struct envelope *e)
+{
+	size_t n;
+	const char *props = col_text(c->st, Q_PROPS, &n);
+	if (!props || n == 0)
+		return;
+	buf_reset(&q->line);
+	buf_adds(&q->line, "{\"props\":");
+	buf_add(&q->line, props, n);
+	buf_addc(&q->line, '}');
+	struct envelope pe;
+	char err[256];
+	if (envelope_decode(&q->dec, q->line.data, q->line.len, &pe, err, sizeof err) == ENVELOPE_OK && pe.props)
+		e->props = pe.props;
+	else
+		mqmon_warn("%s: message %lld: stored props left out: %s", c->s->path,
+		           (long long)sqlite3_column_int64(c->st, Q_ID), err);
+}
+
+/* Print the current row of c: 1 when printed, 0 when skipped (a
+ * malformed ts, reported), -1 when the output is closed. */
+static int query_row(struct query_out *q, struct cursor *c)
+{
+	sqlite3_stmt *st = c->st;
+	size_t tslen;
+	const char *ts = col_text(st, Q_TS, &tslen), *why = "no time";
+	struct envelope e = {.qos = sqlite3_column_int(st, Q_QOS), .retain = sqlite3_column_int(st, Q_RETAIN) != 0};
+	if (!ts || !time_parse_rfc3339(ts, tslen, &e.ts_ms, &why)) {
+		mqmon_warn("%s: message %lld: skipped: ts: %s", c->s->path, (long long)sqlite3_column_int64(st, Q_ID),
+		           why);
+		return 0;
+	}
+	e.has_ts = true;
+	e.topic = col_text(st, Q_TOPIC, &e.topic_len);
+	if (!e.topic)
+		e.topic = "";
+	e.payload = col_bytes(st, Q_PAYLOAD, &e.payload_len);
+	if (q->o->format == ROWFMT_NDJSON) {
+		query_props(q, c, &e);
+		envelope_encode(out_buf(q->o->out), &e);
+		return out_commit(q->o->out) ? 1 : -1;
+	}
+	char tsbuf[TIME_RFC3339_LEN + 1];
+	time_format_ms(e.ts_ms, tsbuf);
+	enum envelope_enc enc;
+	struct rowfmt_cell cells[6];
+	/* the payload as the envelope shows it: enc chosen from the bytes */
+	cells[5] = payload_cell(&q->scratch, e.payload, e.payload_len, NULL, &enc);
+	cells[0] = rowfmt_str(tsbuf, TIME_RFC3339_LEN);
+	cells[1] = rowfmt_str(e.topic, e.topic_len);
+	cells[2] = rowfmt_int(e.qos);
+	cells[3] = rowfmt_bool(e.retain);
+	cells[4] = rowfmt_cstr(envelope_enc_name(enc));
+	return rowfmt_row(&q->f, cells) ? 1 : -1;
+}
+
+/* Envelopes in time order (ts, then id), exactly as mqmon-sub printed them
+ * (minus "mid", which is not stored): topic, qos, retain, ts, props, and
+ * the payload with the enc the encoder picks from the stored bytes — the
+ * original one, so `mqmon-store query | mqmon-pub` republishes every
+ * message with its body byte for byte (JSON bodies as their own text).
+ * Filters: --topic (any of them, MQTT wildcards), --device (the rule's
+ * device), --since (inclusive) and --until (exclusive), --limit (the first
+ * N).  Several --db: each is opened read-only and their streams are merged
+ * by ts, ties going to the database given first, then to the lower id;
+ * --limit counts the merged rows.  --format table|csv: columns ts, topic,
+ * qos, retain, enc, payload (the JSON text, the text, or base64). */
+int storequery_query(const struct storequery_opts *o)
+{
+	int status = check_opts(o, "query", TAKES_TOPIC | TAKES_DEVICE | TAKES_TIME | TAKES_LIMIT);
+	if (status)
+		return status;
+	struct cursor *cur = xcalloc(o->ndbs, sizeof *cur);
+	struct sql q = {BUF_INIT, NULL, 0, 0};
+	query_sql(&q, o);
+	bool failed = false;
+	for (size_t i = 0; i < o->ndbs && !failed; i++) {
+		if (!(cur[i].s = open_db(o->dbs[i], STORE_READ, o)) || !(cur[i].st = sql_prepare(cur[i].s, &q)))
+			failed = true;
+	}
+	sql_free(&q);
+
+	static const char *const names[] = {"ts", "topic", "qos", "retain", "enc", "payload"};
+	struct query_out out = {.o = o};
+	envelope_decoder_init(&out.dec);
+	rowfmt_init(&out.f, o->format, o->out, names, MQMON_ARRAY_LEN(names));
+	for (size_t i = 0; i < o->ndbs && !failed; i++)
+		cur[i].has_row = step(cur[i].s, cur[i].st, &failed);
+	bool open = true;
+	long printed = 0;
+	while (!failed && open && (o->limit <= 0 || printed < o->limit)) {
+		/* k-way merge: the smallest ts; the first database on a tie (each
+		 * stream is already in (ts, id) order) */
+		struct cursor *best = NULL;
+		const char *best_ts = NULL;
+		for (size_t i = 0; i < o->ndbs; i++) {
+			if (!cur[i].has_row)
+				continue;
+			const char *ts = (const char *)sqlite3_column_text(cur[i].st, Q_TS);
+			if (!ts)
+				ts = "";
+			if (!best || strcmp(ts, best_ts) < 0) {
+				best = &cur[i];
+				best_ts = ts;
+			}
+		}
+		if (!best)
+			break;
+		int r = query_row(&out, best);
+		open = r >= 0;
+		printed += r > 0;
+		best->has_row = step(best->s, best->st, &failed);
+	}
+	if (!failed && open)
+		rowfmt_finish(&out.f);
+	rowfmt_free(&out.f);
+	envelope_decoder_free(&out.dec);
+	buf_free(&out.line);
+	buf_free(&out.scratch);
+	for (size_t i = 0; i < o->ndbs; i++) {
+		sqlite3_finalize(cur[i].st);
+		store_close(cur[i].s);
+	}
+	free(cur);
+	return failed ? MQMON_EXIT_RUNTIME : MQMON_EXIT_OK;
+}
+
+/* ---- topics ---- */
+
+static void fill_topic(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scratch)
+{
+	size_t n;
+	const char *stored = (const char *)sqlite3_column_text(st, 6);
+	const char *p = col_bytes(st, 7, &n);
+	enum envelope_enc enc;
+	for (int i = 0; i < 5; i++)
+		c[i] = col_cell_text(st, i);
+	c[5] = col_cell_int(st, 5);
+	if (sqlite3_column_type(st, 7) == SQLITE_NULL) {
+		c[6] = rowfmt_cstr(stored);
+		c[7] = rowfmt_null();
+		return;
+	}
+	c[7] = payload_cell(scratch, p, n, stored, &enc);
+	c[6] = rowfmt_cstr(envelope_enc_name(enc));
+}
+
+/* One row per discovered topic, ordered by topic: topic, kind (the rule
+ * that matched it, or null), device, first_seen, last_seen, count,
+ * last_enc, last_payload (the last body as the JSON value an envelope
+ * carries: JSON embedded, text as a string, binary as base64).  --topic
+ * filters apply; --limit caps the rows. */
+int storequery_topics(const struct storequery_opts *o)
+{
+	int status = check_opts(o, "topics", TAKES_TOPIC | TAKES_LIMIT);
+	if (status)
+		return status;
+	struct store *s = open_db(o->dbs[0], STORE_READ, o);
+	if (!s)
+		return MQMON_EXIT_RUNTIME;
+	static const char *const names[] = {"topic",     "kind",  "device",   "first_seen",
+	                                    "last_seen", "count", "last_enc", "last_payload"};
+	struct sql q = {BUF_INIT, NULL, 0, 0};
+	buf_adds(&q.text, "SELECT topic, kind, device, first_seen, last_seen, count, last_enc, last_payload"
+	                  " FROM topics WHERE 1");
+	where_topics(&q, o, "topic");
+	buf_adds(&q.text, " ORDER BY topic");
+	if (o->limit > 0) {
+		buf_adds(&q.text, " LIMIT ");
+		sql_int(&q, o->limit);
+	}
+	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_topic);
+	sql_free(&q);
+	store_close(s);
+	return status;
+}
+
+/* ---- devices ---- */
+
+static void fill_device(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scratch)
+{
+	c[0] = col_cell_text(st, 0);
+	c[1] = sqlite3_column_type(st, 1) == SQLITE_NULL ? rowfmt_null() : rowfmt_bool(sqlite3_column_int(st, 1));
+	for (int i = 2; i < 11; i++)
+		c[i] = col_cell_text(st, i);
+	c[5] = col_cell_int(st, 5);
+	c[8] = json_col_cell(scratch, st, 8);
+}
+
+/* One row per device, ordered by device: device, online (true, false or
+ * null when unknown), status, last_seen, first_seen, messages, ip_address,
+ * firmware_version, fields (the last status body's other members, a JSON
+ * object, or null), status_topic, status_ts.  --device picks one. */
+int storequery_devices(const struct storequery_opts *o)
+{
+	int status = check_opts(o, "devices", TAKES_DEVICE | TAKES_LIMIT);
+	if (status)
+		return status;
+	struct store *s = open_db(o->dbs[0], STORE_READ, o);
+	if (!s)
+		return MQMON_EXIT_RUNTIME;
+	static const char *const names[] = {"device",     "online",       "status",     "last_seen",
+	                                    "first_seen", "messages",     "ip_address", "firmware_version",
+	                                    "fields",     "status_topic", "status_ts"};
+	struct sql q = {BUF_INIT, NULL, 0, 0};
+	buf_adds(&q.text, "SELECT device, online, status, last_seen, first_seen, messages, ip_address,"
+	                  " firmware_version, fields, status_topic, status_ts FROM devices WHERE 1");
+	if (o->device) {
+		buf_adds(&q.text, " AND device = ");
+		sql_text(&q, o->device, strlen(o->device));
+	}
+	buf_adds(&q.text, " ORDER BY device");
+	if (o->limit > 0) {
+		buf_adds(&q.text, " LIMIT ");
+		sql_int(&q, o->limit);
+	}
+	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_device);
+	sql_free(&q);
+	store_close(s);
+	return status;
+}
+
+/* ---- series ---- */
+
+struct bucket {
+	bool open;
+	int64_t start;
+	long count;
+	double sum, min, max;
+};
+
+static bool bucket_row(struct rowfmt *f, const struct bucket *b, enum series_agg agg)
+{
+	char ts[TIME_RFC3339_LEN + 1];
+	time_format_ms(b->start, ts);
+	struct rowfmt_cell c[3] = {rowfmt_str(ts, TIME_RFC3339_LEN), rowfmt_null(), rowfmt_int(b->count)};
+	switch (agg) {
+	case AGG_AVG: c[1] = rowfmt_real(b->sum / (double)b->count); break;
+	case AGG_MIN: c[1] = rowfmt_real(b->min); break;
+	case AGG_MAX: c[1] = rowfmt_real(b->max); break;
+	case AGG_COUNT: c[1] = rowfmt_int(b->count); break;
+	}
+	return rowfmt_row(f, c);
+}
+
+/* A metric of one device over time, from the metrics table, in time
+ * order.  Without --every, one row per sample: {"ts","value"}.  With
+ * --every SPAN, one row per SPAN-long bucket that has samples (buckets are
+ * aligned to the epoch: start = floor(ts / SPAN) * SPAN, and empty ones
+ * are not printed): {"ts": the bucket's start, "value": --agg of its
+ * samples (avg by default, min, max, count), "count": how many}.  --since
+ * and --until bound the samples; --limit caps the rows. */
+int storequery_series(const struct storequery_opts *o)
+{
+	int status = check_opts(o, "series", TAKES_DEVICE | TAKES_TIME | TAKES_LIMIT | TAKES_SERIES);
+	if (status)
+		return status;
+	if (!o->device && !o->metric)
+		return usage("series needs --device DEVICE and --metric NAME");
+	if (!o->device)
+		return usage("series needs --device DEVICE");
+	if (!o->metric)
+		return usage("series needs --metric NAME");
+	struct store *s = open_db(o->dbs[0], STORE_READ, o);
+	if (!s)
+		return MQMON_EXIT_RUNTIME;
+	struct sql q = {BUF_INIT, NULL, 0, 0};
+	buf_adds(&q.text, "SELECT ts, value FROM metrics WHERE device = ");
+	sql_text(&q, o->device, strlen(o->device));
+	buf_adds(&q.text, " AND metric = ");
+	sql_text(&q, o->metric, strlen(o->metric));
+	if (o->has_since) {
+		buf_adds(&q.text, " AND ts >= ");
+		sql_ts(&q, o->since_ms);
+	}
+	if (o->has_until) {
+		buf_adds(&q.text, " AND ts < ");
+		sql_ts(&q, o->until_ms);
+	}
+	buf_adds(&q.text, " ORDER BY ts");
+	if (o->limit > 0 && !o->every_ms) {
+		buf_adds(&q.text, " LIMIT ");
+		sql_int(&q, o->limit);
+	}
+	sqlite3_stmt *st = sql_prepare(s, &q);
+	sql_free(&q);
+	if (!st) {
+		store_close(s);
+		return MQMON_EXIT_RUNTIME;
+	}
+	static const char *const names[] = {"ts", "value", "count"};
+	struct rowfmt f;
+	rowfmt_init(&f, o->format, o->out, names, o->every_ms ? 3 : 2);
+	struct bucket b = {0};
+	bool failed = false, open = true;
+	long rows = 0;
+	while (open && step(s, st, &failed)) {
+		size_t tslen;
+		const char *ts = col_text(st, 0, &tslen);
+		double v = sqlite3_column_double(st, 1);
+		if (!ts)
+			continue;
+		if (!o->every_ms) {
+			struct rowfmt_cell c[2] = {rowfmt_str(ts, tslen), rowfmt_real(v)};
+			open = rowfmt_row(&f, c);
+			continue;
+		}
+		int64_t ms;
+		const char *why;
+		if (!time_parse_rfc3339(ts, tslen, &ms, &why))
+			continue;
+		int64_t start = ms / o->every_ms;
+		if (ms % o->every_ms < 0)
+			start--; /* floor, also before 1970 */
+		start *= o->every_ms;
+		if (b.open && start != b.start) {
+			open = bucket_row(&f, &b, o->agg);
+			b.open = false;
+			if (o->limit > 0 && ++rows >= o->limit)
+				break;
+		}
+		if (!b.open)
+			b = (struct bucket){.open = true, .start = start, .min = v, .max = v};
+		b.count++;
+		b.sum += v;
+		if (v < b.min)
+			b.min = v;
+		if (v > b.max)
+			b.max = v;
+	}
+	if (open && !failed && b.open && (o->limit <= 0 || rows < o->limit))
+		open = bucket_row(&f, &b, o->agg);
+	if (open && !failed)
+		rowfmt_finish(&f);
+	rowfmt_free(&f);
+	sqlite3_finalize(st);
+	store_close(s);
+	return failed ? MQMON_EXIT_RUNTIME : MQMON_EXIT_OK;
+}
+
+/* ---- prune ---- */
+
+static bool delete_old(struct store *s, struct sql *q, long long *count)
+{
+	sqlite3_stmt *st = sql_prepare(s, q);
+	if (!st)
+		return false;
+	bool failed = false;
+	step(s, st, &failed);
+	*count = sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return !failed;
+}
+
+/* Delete what is older than now - --older-than, in one transaction: the
+ * messages (only those on topics matching a --topic filter when given)
+ * and, without --topic, the metrics and state changes.  The current
+ * states, devices and topics stay: they describe the present.  Prints
+ * {"deleted":{"messages":N,"metrics":N,"state_changes":N},"before":"<cutoff>"}
+ * (a table or CSV: one row with messages, metrics, state_changes,
+ * before).  The database must exist; it is opened read-write. */
+int storequery_prune(const struct storequery_opts *o)
+{
+	int status = check_opts(o, "prune", TAKES_TOPIC | TAKES_PRUNE);
+	if (status)
+		return status;
+	if (o->older_than_ms <= 0)
+		return usage("prune needs --older-than SPAN (e.g. 30d)");
+	/* STORE_WRITE would create a missing file: pruning nothing is a mistake */
+	if (access(o->dbs[0], F_OK) != 0) {
+		mqmon_err("%s: %s", o->dbs[0], strerror(errno));
+		return MQMON_EXIT_RUNTIME;
+	}
+	struct store *s = open_db(o->dbs[0], STORE_WRITE, o);
+	if (!s)
+		return MQMON_EXIT_RUNTIME;
+	char before[TIME_RFC3339_LEN + 1], err[512];
+	time_format_ms(time_now_ms() - o->older_than_ms, before);
+	long long n[3] = {0, 0, 0};
+	bool ok = store_exec(s, "BEGIN IMMEDIATE", err, sizeof err);
+	if (ok) {
+		struct sql q = {BUF_INIT, NULL, 0, 0};
+		buf_adds(&q.text, "DELETE FROM messages WHERE ts < ");
+		sql_text(&q, before, TIME_RFC3339_LEN);
+		where_topics(&q, o, "topic");
+		ok = delete_old(s, &q, &n[0]);
+		sql_free(&q);
+		static const char *const others[] = {"DELETE FROM metrics WHERE ts < ",
+		                                     "DELETE FROM state_changes WHERE ts < "};
+		for (size_t i = 0; i < 2 && ok && o->ntopics == 0; i++) {
+			struct sql d = {BUF_INIT, NULL, 0, 0};
+			buf_adds(&d.text, others[i]);
+			sql_text(&d, before, TIME_RFC3339_LEN);
+			ok = delete_old(s, &d, &n[i + 1]);
+			sql_free(&d);
+		}
+		if (ok)
+			ok = store_exec(s, "COMMIT", err, sizeof err);
+		else
+			err[0] = '\0'; /* already reported */
+		if (!ok) {
+			char ignored[256];
+			store_exec(s, "ROLLBACK", ignored, sizeof ignored);
+		}
+	}
+	if (!ok) {
+		if (err[0])
+			mqmon_err("%s", err);
+		store_close(s);
+		return MQMON_EXIT_RUNTIME;
+	}
+	store_close(s);
+	if (o->format == ROWFMT_NDJSON) {
+		buf_printf(
+		        out_buf(o->out),
+		        "{\"deleted\":{\"messages\":%lld,\"metrics\":%lld,\"state_changes\":%lld},\"before\":\"%s\"}\n",
+		        n[0], n[1], n[2], before);
+		out_commit(o->out);
+		return MQMON_EXIT_OK;
+	}
+	static const char *const names[] = {"messages", "metrics", "state_changes", "before"};
+	struct rowfmt_cell c[] = {rowfmt_int(n[0]), rowfmt_int(n[1]), rowfmt_int(n[2]),
+	                          rowfmt_str(before, TIME_RFC3339_LEN)};
+	struct rowfmt f;
+	rowfmt_init(&f, o->format, o->out, names, MQMON_ARRAY_LEN(names));
+	if (rowfmt_row(&f, c))
+		rowfmt_finish(&f);
+	rowfmt_free(&f);
+	return MQMON_EXIT_OK;
+}
+
+/* ---- stats ---- */
+
+static void fill_stats(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scratch)
+{
+	(void)scratch;
+	c[0] = col_cell_text(st, 0);
+	for (int i = 1; i < 10; i++)
+		c[i] = col_cell_int(st, i);
+	c[10] = col_cell_text(st, 10);
+	c[11] = col_cell_text(st, 11);
+}
+
+/* One row about the database: db (the path given), schema (its version),
+ * size_bytes (pages × page size: the size it has once the WAL is
+ * checkpointed), the row count of every table, and first and last (the
+ * oldest and newest message's ts, null when there are none). */
+int storequery_stats(const struct storequery_opts *o)
+{
+	int status = check_opts(o, "stats", 0);
+	if (status)
+		return status;
+	struct store *s = open_db(o->dbs[0], STORE_READ, o);
+	if (!s)
+		return MQMON_EXIT_RUNTIME;
+	static const char *const names[] = {"db",      "schema", "size_bytes",    "messages", "topics", "devices",
+	                                    "metrics", "states", "state_changes", "rejects",  "first",  "last"};
+	struct sql q = {BUF_INIT, NULL, 0, 0};
+	buf_adds(&q.text, "SELECT ");
+	sql_text(&q, o->dbs[0], strlen(o->dbs[0]));
+	buf_adds(&q.text, ", ");
+	sql_int(&q, s->version);
+	buf_adds(&q.text,
+	         ", (SELECT p.page_count * s.page_size FROM pragma_page_count() AS p, pragma_page_size() AS s),"
+	         " (SELECT count(*) FROM messages), (SELECT count(*) FROM topics),"
+	         " (SELECT count(*) FROM devices), (SELECT count(*) FROM metrics),"
+	         " (SELECT count(*) FROM states), (SELECT count(*) FROM state_changes),"
+	         " (SELECT count(*) FROM rejects), (SELECT min(ts) FROM messages),"
+	         " (SELECT max(ts) FROM messages)");
+	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_stats);
+	sql_free(&q);
+	store_close(s);
+	return status;
+}

@@ -1,0 +1,91 @@
+/*
+ * strmap.c — open addressing with linear probing and FNV-1a hashes.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mqmon.h"
+#include "strmap.h"
+
+static uint64_t hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static struct strmap_entry *find(const struct strmap *m, const char *key, size_t len)
+{
+	size_t i = (size_t)hash(key, len) & (m->cap - 1);
+	for (;;) {
+		struct strmap_entry *e = &m->slots[i];
+		if (!e->key || (e->len == len && memcmp(e->key, key, len) == 0))
+			return e;
+		i = (i + 1) & (m->cap - 1);
+	}
+}
+
+static void grow(struct strmap *m)
+{
+	struct strmap old = *m;
+	m->cap = old.cap ? old.cap * 2 : 64;
+	m->slots = xcalloc(m->cap, sizeof *m->slots);
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slots[i].key)
+			*find(m, old.slots[i].key, old.slots[i].len) = old.slots[i];
+	free(old.slots);
+}
+
+void **strmap_get(struct strmap *m, const char *key, size_t len)
+{
+	if (!m->cap)
+		return NULL;
+	struct strmap_entry *e = find(m, key, len);
+	return e->key ? &e->value : NULL;
+}
+
+void **strmap_put(struct strmap *m, const char *key, size_t len)
+{
+	if ((m->n + 1) * 4 > m->cap * 3)
+		grow(m);
+	struct strmap_entry *e = find(m, key, len);
+	if (!e->key) {
+		e->key = xstrndup(key, len);
+		e->len = len;
+		e->value = NULL;
+		m->n++;
+	}
+	return &e->value;
+}
+
+void strmap_drain(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		struct strmap_entry *e = &m->slots[i];
+		if (!e->key)
+			continue;
+		if (fn)
+			fn(ctx, e->key, e->len, e->value);
+		free(e->key);
+		e->key = NULL;
+	}
+	m->n = 0;
+	if (m->cap > 4096) {
+		free(m->slots);
+		m->slots = NULL;
+		m->cap = 0;
+	}
+}
+
+void strmap_free(struct strmap *m)
+{
+	strmap_drain(m, NULL, NULL);
+	free(m->slots);
+	memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,33 @@
+/*
+ * strmap.h — a hash map from byte strings to pointers, for per-batch
+ * caches (topics and devices seen since the last commit).  Keys are copied;
+ * values belong to the caller.
+ */
+#ifndef MQMON_STRMAP_H
+#define MQMON_STRMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strmap_entry {
+	char *key;
+	size_t len;
+	void *value;
+};
+
+struct strmap {
+	struct strmap_entry *slots;
+	size_t cap; /* a power of two, or 0 */
+	size_t n;
+};
+
+/* The slot for key: found (->key set) or where to insert it. */
+void **strmap_get(struct strmap *m, const char *key, size_t len);
+/* Insert or find; returns the value slot (NULL value when new). */
+void **strmap_put(struct strmap *m, const char *key, size_t len);
+/* Call fn for every entry, then empty the map (keeping its memory small:
+ * a map that grew large is freed). */
+void strmap_drain(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx);
+void strmap_free(struct strmap *m);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * check_rowfmt.c — unit tests for src/rowfmt.h: NDJSON escaping and value
+ * types, table alignment (widths in characters, numbers to the right, the
+ * header held with the first rows, then streaming), cutting long values
+ * with "…" and escaping control characters in tables, CSV quoting of
+ * comma, quote, CR and LF, headers with no rows, and a reader that went
+ * away.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "rowfmt.h"
+
+/* Everything the writer printed for rows[nrows][ncols], as a string to
+ * free.  hold is how many table rows are held back (0: the default). */
+static char *render(enum rowfmt_kind kind, const char *const *names, size_t ncols, const struct rowfmt_cell *rows,
+                    size_t nrows, size_t hold)
+{
+	FILE *tmp = tmpfile();
+	ck_assert_ptr_nonnull(tmp);
+	struct out o;
+	out_init(&o, fileno(tmp));
+	struct rowfmt f;
+	rowfmt_init(&f, kind, &o, names, ncols);
+	if (hold)
+		f.hold_rows = hold;
+	for (size_t r = 0; r < nrows; r++)
+		ck_assert(rowfmt_row(&f, rows + r * ncols));
+	ck_assert(rowfmt_finish(&f));
+	rowfmt_free(&f);
+	ck_assert(out_flush(&o));
+	out_free(&o);
+	long n = ftell(tmp);
+	ck_assert_int_ge(n, 0);
+	char *s = calloc(1, (size_t)n + 1);
+	rewind(tmp);
+	ck_assert_uint_eq(fread(s, 1, (size_t)n, tmp), (size_t)n);
+	fclose(tmp);
+	return s;
+}
+
+static void expect(enum rowfmt_kind kind, const char *const *names, size_t ncols, const struct rowfmt_cell *rows,
+                   size_t nrows, size_t hold, const char *want)
+{
+	char *got = render(kind, names, ncols, rows, nrows, hold);
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+#define S(x) rowfmt_str(x, sizeof(x) - 1)
+
+static const char *const two[] = {"name", "n"};
+
+START_TEST(test_ndjson_types)
+{
+	static const char *const names[] = {"s", "i", "r", "b", "j", "z", "c"};
+	struct rowfmt_cell row[] = {
+	        S("x"),
+	        rowfmt_int(-42),
+	        rowfmt_real(25.6),
+	        rowfmt_bool(true),
+	        rowfmt_json("{\"a\":[1,2.50]}", 14),
+	        rowfmt_null(),
+	        rowfmt_cstr(NULL),
+	};
+	expect(ROWFMT_NDJSON, names, 7, row, 1, 0,
+	       "{\"s\":\"x\",\"i\":-42,\"r\":25.6,\"b\":true,\"j\":{\"a\":[1,2.50]},\"z\":null,\"c\":null}\n");
+}
+END_TEST
+
+START_TEST(test_ndjson_escaping)
+{
+	static const char *const names[] = {"k\"ey", "v"};
+	struct rowfmt_cell row[] = {S("a\"b\\c\nd\te\x01"), S("bad \xff byte \xc3\xa9")};
+	expect(ROWFMT_NDJSON, names, 2, row, 1, 0,
+	       "{\"k\\\"ey\":\"a\\\"b\\\\c\\nd\\te\\u0001\",\"v\":\"bad \xEF\xBF\xBD byte \xc3\xa9\"}\n");
+}
+END_TEST
+
+START_TEST(test_ndjson_no_rows)
+{
+	expect(ROWFMT_NDJSON, two, 2, NULL, 0, 0, "");
+}
+END_TEST
+
+START_TEST(test_real_shortest)
+{
+	static const struct {
+		double d;
+		const char *text;
+	} cases[] = {
+	        {25.6, "25.6"}, {0.1, "0.1"},       {26, "26"},
+	        {-0.5, "-0.5"}, {1e21, "1e+21"},    {1.0 / 3, "0.3333333333333333"},
+	        {NAN, "null"},  {INFINITY, "null"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b = BUF_INIT;
+		rowfmt_write_real(&b, cases[i].d);
+		ck_assert_str_eq(buf_cstr(&b), cases[i].text);
+		if (isfinite(cases[i].d))
+			ck_assert(strtod(buf_cstr(&b), NULL) == cases[i].d);
+		buf_free(&b);
+	}
+}
+END_TEST
+
+START_TEST(test_table_alignment)
+{
+	static const char *const names[] = {"topic", "count", "last"};
+	struct rowfmt_cell rows[] = {
+	        S("a/b"),      rowfmt_int(7),          S("x"),           S("autocore/long"), rowfmt_int(12345),
+	        rowfmt_null(), S("\xc3\xa9t\xc3\xa9"), rowfmt_real(2.5), S("last one"),
+	};
+	/* numbers and their header to the right; the last column unpadded;
+	 * "été" is 3 characters wide though 5 bytes; no trailing blanks */
+	expect(ROWFMT_TABLE, names, 3, rows, 3, 0,
+	       "topic          count  last\n"
+	       "a/b                7  x\n"
+	       "autocore/long  12345\n"
+	       "\xc3\xa9t\xc3\xa9              2.5  last one\n");
+}
+END_TEST
+
+START_TEST(test_table_header_wider)
+{
+	static const char *const names[] = {"a_long_name", "retain"};
+	struct rowfmt_cell rows[] = {S("x"), rowfmt_bool(false), S("yy"), rowfmt_bool(true)};
+	expect(ROWFMT_TABLE, names, 2, rows, 2, 0,
+	       "a_long_name  retain\n"
+	       "x            false\n"
+	       "yy           true\n");
+}
+END_TEST
+
+START_TEST(test_table_no_rows)
+{
+	expect(ROWFMT_TABLE, two, 2, NULL, 0, 0, "name  n\n");
+}
+END_TEST
+
+START_TEST(test_table_cut_and_escape)
+{
+	char longv[100];
+	memset(longv, 'x', 70);
+	longv[70] = '\0';
+	char cut[100];
+	memset(cut, 'x', 59);
+	strcpy(cut + 59, "\xE2\x80\xA6");
+	char exact[61];
+	memset(exact, 'y', 60);
+	exact[60] = '\0';
+	static const char *const names[] = {"v"};
+	struct rowfmt_cell rows[] = {rowfmt_cstr(longv), rowfmt_cstr(exact), S("a\nb\tc\x1b"), S("\xff")};
+	char want[400];
+	snprintf(want, sizeof want, "v\n%s\n%s\na\\nb\\tc\\x1b\n\xEF\xBF\xBD\n", cut, exact);
+	expect(ROWFMT_TABLE, names, 1, rows, 4, 0, want);
+	/* a multi-byte character is never split */
+	char wide[200] = "";
+	for (int i = 0; i < 61; i++)
+		strcat(wide, "\xc3\xa9");
+	char wide_cut[200] = "v\n";
+	for (int i = 0; i < 59; i++)
+		strcat(wide_cut, "\xc3\xa9");
+	strcat(wide_cut, "\xE2\x80\xA6\n");
+	struct rowfmt_cell w[] = {rowfmt_cstr(wide)};
+	expect(ROWFMT_TABLE, names, 1, w, 1, 0, wide_cut);
+}
+END_TEST
+
+START_TEST(test_table_streams_after_held_rows)
+{
+	/* widths come from the first two rows; the third is written with
+	 * them (a wider value just pushes the line) */
+	struct rowfmt_cell rows[] = {S("a"), rowfmt_int(1), S("bb"), rowfmt_int(22), S("cccccc"), rowfmt_int(333)};
+	expect(ROWFMT_TABLE, two, 2, rows, 3, 2,
+	       "name   n\n"
+	       "a      1\n"
+	       "bb    22\n"
+	       "cccccc  333\n");
+}
+END_TEST
+
+START_TEST(test_csv_quoting)
+{
+	static const char *const names[] = {"name", "with,comma", "v"};
+	struct rowfmt_cell rows[] = {
+	        S("plain"),
+	        S("a,b"),
+	        rowfmt_int(1),
+	        S("say \"hi\""),
+	        S("two\nlines"),
+	        rowfmt_null(),
+	        S("cr\rhere"),
+	        rowfmt_bool(false),
+	        rowfmt_real(0.25),
+	        S(" spaced "),
+	        rowfmt_json("{\"a\":1,\"b\":\"x\"}", 15),
+	        S(""),
+	};
+	expect(ROWFMT_CSV, names, 3, rows, 4, 0,
+	       "name,\"with,comma\",v\n"
+	       "plain,\"a,b\",1\n"
+	       "\"say \"\"hi\"\"\",\"two\nlines\",\n"
+	       "\"cr\rhere\",false,0.25\n"
+	       " spaced ,\"{\"\"a\"\":1,\"\"b\"\":\"\"x\"\"}\",\n");
+}
+END_TEST
+
+START_TEST(test_csv_no_rows)
+{
+	expect(ROWFMT_CSV, two, 2, NULL, 0, 0, "name,n\n");
+}
+END_TEST
+
+START_TEST(test_closed_reader)
+{
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	close(p[0]);
+	struct out o;
+	out_init(&o, p[1]);
+	o.block = 1; /* write every row at once */
+	struct rowfmt f;
+	rowfmt_init(&f, ROWFMT_NDJSON, &o, two, 2);
+	struct rowfmt_cell row[] = {S("x"), rowfmt_int(1)};
+	ck_assert(!rowfmt_row(&f, row));
+	ck_assert(out_closed(&o));
+	ck_assert_int_eq(o.error, 0);
+	ck_assert(!rowfmt_row(&f, row));
+	ck_assert(!rowfmt_finish(&f));
+	rowfmt_free(&f);
+	out_free(&o);
+	close(p[1]);
+}
+END_TEST
+
+static Suite *rowfmt_suite(void)
+{
+	Suite *s = suite_create("rowfmt");
+	TCase *tc = tcase_create("ndjson");
+	tcase_add_test(tc, test_ndjson_types);
+	tcase_add_test(tc, test_ndjson_escaping);
+	tcase_add_test(tc, test_ndjson_no_rows);
+	tcase_add_test(tc, test_real_shortest);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("table");
+	tcase_add_test(tc, test_table_alignment);
+	tcase_add_test(tc, test_table_header_wider);
+	tcase_add_test(tc, test_table_no_rows);
+	tcase_add_test(tc, test_table_cut_and_escape);
+	tcase_add_test(tc, test_table_streams_after_held_rows);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("csv");
+	tcase_add_test(tc, test_csv_quoting);
+	tcase_add_test(tc, test_csv_no_rows);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("output");
+	tcase_add_test(tc, test_closed_reader);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(rowfmt_suite)

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# mqmon-store durability: readers see batches while ingest runs (WAL,
+# --batch, --flush-ms); SIGTERM and SIGINT commit everything read; after
+# kill -9 the file passes PRAGMA integrity_check and at most the open batch
+# is missing; a full disk and a read-only database are a clear error with
+# status 1 and the committed data intact; schema versions (the released v1
+# fixture, a new file, a newer or foreign file).
+. "${srcdir:-.}/tests/lib.sh"
+require_cmd sqlite3
+count() { sqlite3 -batch "$1" 'SELECT count(*) FROM messages' 2>/dev/null || echo -1; }
+count_is() { [ "$(count "$1")" = "$2" ]; }
+count_ge() { [ "$(count "$1")" -ge "$2" ]; }
+lines() { # FROM TO TOPIC
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { for (i = a; i <= b; i++)
+		printf "{\"topic\":\"%s\",\"payload\":{\"n\":%d,\"temperature\":%d.5}}\n", t, i, i % 40 }'
+}
+
+# start_fifo_ingest NAME DB ARGS...: mqmon-store reading a FIFO we hold open on fd 7
+start_fifo_ingest() {
+	local name=$1 db=$2
+	shift 2
+	rm -f "$T/$name.fifo"
+	mkfifo "$T/$name.fifo"
+	exec 7<>"$T/$name.fifo"
+	run_bg "$name" bash -c 'exec 7>&- <"$1"; shift; exec "$@"' _ "$T/$name.fifo" mqmon-store --db "$db" "$@"
+}
+
+# --- readers see committed batches while ingest runs
+start_fifo_ingest live "$T/live.db" --flush-ms 100
+lines 1 10 live/a >&7
+wait_for 10 count_is "$T/live.db" 10
+bg_alive live || fail "ingest ended early"
+# --batch: 5 committed at once, the other 2 wait for the flush time
+exec 7>&-
+stop_bg live TERM
+start_fifo_ingest batch "$T/batch.db" --batch 5 --flush-ms 600000
+lines 1 7 b/a >&7
+wait_for 10 count_is "$T/batch.db" 5
+sleep 0.5
+assert_eq 5 "$(count "$T/batch.db")" "rows visible with --batch 5 and 7 lines sent"
+
+# --- SIGTERM / SIGINT: everything read so far is committed, status 0
+stop_bg batch TERM
+assert_eq 0 "$BG_STATUS" "exit status on SIGTERM"
+assert_eq 7 "$(count "$T/batch.db")" "rows after SIGTERM"
+start_fifo_ingest int "$T/int.db" --batch 1000000 --flush-ms 600000
+lines 1 20 i/a >&7
+sleep 0.5
+stop_bg int INT
+assert_eq 0 "$BG_STATUS" "exit status on SIGINT"
+assert_eq 20 "$(count "$T/int.db")" "rows after SIGINT"
+exec 7>&-
+
+# --- kill -9: the file is consistent; only the open batch is lost
+start_fifo_ingest k9 "$T/k9.db" --batch 100 --flush-ms 600000
+lines 1 1050 k/a >&7
+wait_for 10 count_ge "$T/k9.db" 1000
+sleep 0.3
+stop_bg k9 KILL
+exec 7>&-
+assert_eq ok "$(sqlite3 "$T/k9.db" 'PRAGMA integrity_check')" "integrity after kill -9"
+n=$(count "$T/k9.db")
+[ "$n" -ge 1000 ] && [ "$n" -le 1050 ] || fail "after kill -9: $n rows (1000 to 1050 expected)"
+note "kill -9 with 1050 lines read and --batch 100: $n rows kept"
+# and the next run carries on
+lines 1 5 k/b | mqmon-store --db "$T/k9.db" || fail "ingest after kill -9"
+assert_eq $((n + 5)) "$(count "$T/k9.db")" "rows after the next run"
+
+# --- a full disk: status 1, a clear message, committed data intact
+lines 1 200000 full/a >"$T/big.ndjson"
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=1m tmpfs "$T/small" 2>/dev/null; then
+	on_exit "umount '$T/small'"
+	st=0
+	mqmon-store --db "$T/small/full.db" --batch 1000 <"$T/big.ndjson" 2>"$T/full.err" || st=$?
+	full_db=$T/small/full.db
+	assert_contains "$T/full.err" "database or disk is full"
+else
+	# not allowed to mount: a file-size limit gives the same failure
+	st=0
+	(
+		ulimit -f 1000
+		mqmon-store --db "$T/small/full.db" --batch 1000 <"$T/big.ndjson" 2>"$T/full.err"
+	) || st=$?
+	full_db=$T/small/full.db
+	assert_contains "$T/full.err" "cannot"
+fi
+assert_eq 1 "$st" "exit status on a full disk"
+assert_contains "$T/full.err" "were not stored; everything before is"
+assert_eq ok "$(sqlite3 "$full_db" 'PRAGMA integrity_check')" "integrity after a full disk"
+kept=$(count "$full_db")
+[ "$kept" -gt 0 ] && [ $((kept % 1000)) -eq 0 ] || fail "after a full disk: $kept rows (whole batches of 1000 expected)"
+note "full disk: $kept rows committed before it filled"
+
+# --- a read-only database: status 1, data intact
+lines 1 10 ro/a | mqmon-store --db "$T/ro/ro.db" 2>/dev/null && fail "a database in a missing directory"
+mkdir -p "$T/ro"
+lines 1 10 ro/a | mqmon-store --db "$T/ro/ro.db" || fail "creating ro.db"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 755 "$T" "$T/ro"
+	chmod 644 "$T/ro/ro.db"
+	st=0
+	lines 11 20 ro/a | HOME=$T setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$abs_top_builddir/bin/mqmon-store" --db "$T/ro/ro.db" 2>"$T/ro.err" || st=$?
+else
+	chmod 444 "$T/ro/ro.db"
+	chmod 555 "$T/ro"
+	st=0
+	lines 11 20 ro/a | mqmon-store --db "$T/ro/ro.db" 2>"$T/ro.err" || st=$?
+	chmod 755 "$T/ro"
+fi
+assert_eq 1 "$st" "exit status with a read-only database"
+assert_contains "$T/ro.err" "readonly database"
+assert_eq 10 "$(count "$T/ro/ro.db")" "rows in the read-only database"
+
+# --- schema versions
+sqlite3 "$T/v1.db" <"$srcdir/tests/data/store-v1.sql" || hard_error "loading the v1 fixture"
+lines 1 3 v1/a | mqmon-store --db "$T/v1.db" || fail "ingest into the released v1 schema"
+assert_eq 1 "$(sqlite3 "$T/v1.db" 'PRAGMA user_version')" "schema version after ingest"
+assert_eq 6 "$(count "$T/v1.db")" "the fixture's rows and the new ones"
+assert_eq "1|online|192.168.1.100" "$(sqlite3 "$T/v1.db" "SELECT online, status, ip_address FROM devices WHERE device = 'ESP32_001'")"
+# an empty file (version 0) gets the current schema
+: >"$T/empty.db"
+lines 1 1 e/a | mqmon-store --db "$T/empty.db" || fail "ingest into an empty file"
+assert_eq 1 "$(sqlite3 "$T/empty.db" 'PRAGMA user_version')" "schema version of a new file"
+# a newer schema, or someone else's database, is refused untouched
+sqlite3 "$T/future.db" 'CREATE TABLE messages(x); PRAGMA user_version = 99;'
+st=0
+lines 1 1 f/a | mqmon-store --db "$T/future.db" 2>"$T/future.err" || st=$?
+assert_eq 1 "$st" "a newer schema"
+assert_contains "$T/future.err" "schema version 99 is newer"
+sqlite3 "$T/foreign.db" 'CREATE TABLE customers(name);'
+st=0
+lines 1 1 f/a | mqmon-store --db "$T/foreign.db" 2>"$T/foreign.err" || st=$?
+assert_eq 1 "$st" "someone else's database"
+assert_contains "$T/foreign.err" "not an mqmon database"
+assert_eq "customers" "$(sqlite3 "$T/foreign.db" '.tables')" "the foreign database untouched"
+printf 'not a database at all, just text' >"$T/text.db"
+st=0
+lines 1 1 f/a | mqmon-store --db "$T/text.db" 2>"$T/text.err" || st=$?
+assert_eq 1 "$st" "a file that is not a database"
+assert_contains "$T/text.err" "file is not a database"
+exit 0
