@@ -207,7 +207,7 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 	 * power cut */
 	if (!store_exec(s, "PRAGMA journal_mode=WAL", err, errlen) ||
 	    !store_exec(s, "PRAGMA synchronous=NORMAL", err, errlen) ||
-	    !store_exec(s, "PRAGMA cache_size=-65536", err, errlen) ||
+	    !store_exec(s, "PRAGMA cache_size=-16384", err, errlen) ||
 	    !store_exec(s, "PRAGMA wal_autocheckpoint=10000", err, errlen) || !upgrade(s, err, errlen))
 		goto fail;
 	return s;

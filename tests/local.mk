@@ -67,15 +67,16 @@ INTEG_TESTS = \
 	tests/pub-simulate.sh \
 	tests/store-ingest.sh \
 	tests/store-durability.sh \
-	tests/store-query.sh
+	tests/store-query.sh \
+	tests/store-memory.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(BASH)
 AM_TESTS_ENVIRONMENT = \
 	srcdir='$(srcdir)'; abs_top_srcdir='$(abs_top_srcdir)'; abs_top_builddir='$(abs_top_builddir)'; \
-	MOSQUITTO='$(MOSQUITTO)'; CK_DEFAULT_TIMEOUT=60; \
-	export srcdir abs_top_srcdir abs_top_builddir MOSQUITTO CK_DEFAULT_TIMEOUT;
+	MOSQUITTO='$(MOSQUITTO)'; CK_DEFAULT_TIMEOUT=60; MQMON_QUICK='$(MQMON_QUICK)'; \
+	export srcdir abs_top_srcdir abs_top_builddir MOSQUITTO CK_DEFAULT_TIMEOUT MQMON_QUICK;
 if SANITIZERS
 AM_TESTS_ENVIRONMENT += MQMON_SANITIZERS=1; export MQMON_SANITIZERS; \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0; export ASAN_OPTIONS; \

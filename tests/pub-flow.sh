@@ -50,6 +50,7 @@ if [[ ${MQMON_SANITIZERS:-} == 1 ]]; then
 	exit 0
 fi
 M=${MQMON_MILLION:-1000000}
+[[ ${MQMON_QUICK:-} == 1 ]] && M=100000
 run_bg msub mqmon-sub "${P[@]}" -i millionsub -q 1 -t 'million/#' -F raw
 wait_contains "$(broker_log)" "millionsub 1 million/#"
 seq 1 "$M" >"$T/million"

@@ -8,7 +8,7 @@
 # reported (mosquitto may lose what it acknowledged but had not saved).
 . "${srcdir:-.}/tests/lib.sh"
 N=${MQMON_PUB_NOLOSS_N:-100000}
-[[ ${MQMON_SANITIZERS:-} == 1 ]] && N=20000
+[[ ${MQMON_SANITIZERS:-} == 1 || ${MQMON_QUICK:-} == 1 ]] && N=20000
 broker_start --persist --extra "log_type subscribe"
 awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"topic\":\"pn/t\",\"qos\":1,\"payload\":%d}\n", i }' >"$T/in.ndjson"
 

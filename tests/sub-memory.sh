@@ -6,6 +6,7 @@
 [[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build"
 FIRST=10000
 TOTAL=${MQMON_MEMORY_N:-1000000}
+[[ ${MQMON_QUICK:-} == 1 ]] && TOTAL=200000
 broker_start --extra "log_type subscribe"
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
