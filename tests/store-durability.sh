@@ -30,6 +30,8 @@ start_fifo_ingest live "$T/live.db" --flush-ms 100
 lines 1 10 live/a >&7
 wait_for 10 count_is "$T/live.db" 10
 bg_alive live || fail "ingest ended early"
+# mqmon-store query reads the same file meanwhile
+assert_eq 10 "$(mqmon-store --db "$T/live.db" query --topic 'live/#' | wc -l)" "rows seen by query"
 # --batch: 5 committed at once, the other 2 wait for the flush time
 exec 7>&-
 stop_bg live TERM
@@ -112,6 +114,14 @@ fi
 assert_eq 1 "$st" "exit status with a read-only database"
 assert_contains "$T/ro.err" "readonly database"
 assert_eq 10 "$(count "$T/ro/ro.db")" "rows in the read-only database"
+
+# --- --retain: what is older goes, at start and while ingesting
+printf '{"ts":"2020-01-01T00:00:00.000Z","topic":"r/old","payload":{"t":1}}\n{"ts":"2020-01-01T00:00:01.000Z","topic":"autocore/D1/telemetry","payload":{"t":1}}\n' |
+	mqmon-store --db "$T/retain.db" || fail "ingest of old rows"
+assert_eq 2 "$(count "$T/retain.db")" "old rows before --retain"
+printf '{"topic":"r/new","payload":{"t":2}}\n' | mqmon-store --db "$T/retain.db" --retain 30d || fail "--retain run"
+assert_eq "r/new" "$(sqlite3 "$T/retain.db" 'SELECT topic FROM messages')" "rows left by --retain 30d"
+assert_eq 0 "$(sqlite3 "$T/retain.db" "SELECT count(*) FROM metrics WHERE ts < '2021'")" "old metrics left"
 
 # --- schema versions
 sqlite3 "$T/v1.db" <"$srcdir/tests/data/store-v1.sql" || hard_error "loading the v1 fixture"
