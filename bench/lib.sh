@@ -1,10 +1,14 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # globals set here are read by the sourcing scripts
-# bench/lib.sh — shared by bench/sub.sh and bench/pub.sh.  Source it, then
-# call bench_init.  Needs only bash (>= 5, for $EPOCHREALTIME), coreutils,
-# awk, grep and mosquitto; no GNU time, no python.
+# bench/lib.sh — shared by bench/sub.sh, bench/pub.sh and bench/store.sh.
+# Source it, then call bench_init (bench_setup if no broker is needed).
+# Needs only bash (>= 5, for $EPOCHREALTIME), coreutils, awk, grep and
+# mosquitto (store.sh: sqlite3 instead); no GNU time, no python.
 #
-#   bench_init               temp dir $BENCH_TMP, traps, binaries, broker
+#   bench_setup              temp dir $BENCH_TMP, traps
+#   bench_init               bench_setup, then the MQTT binaries and the broker
+#   bench_mqmon_bin NAME     the path of mqmon program NAME ($MQMON_BIN,
+#                            else ../build/plain/bin, else PATH), or ""
 #   broker_start             a private mosquitto on a free loopback port
 #                            ($BENCH_PORT, log $BENCH_LOG), stopped by PID
 #                            on exit; broker_cpu: its CPU seconds so far
@@ -23,6 +27,8 @@
 #                            wait until the broker logs that client ID
 #                            subscribed to FILTER
 #   count_seq FILE           "LINES DISTINCT" — lines and distinct "seq"s
+#   gen_fleet N FILE STATS   N AutoCore envelopes: telemetry, status, relays
+#                            (store.sh), and what their archive must hold
 #   median V1 V2 ...         the median
 #   ratio A B                A/B with 2 decimals
 #   bench_note TEXT          to stderr
@@ -36,6 +42,7 @@ BENCH_PORT=
 BENCH_BROKER_PID=
 BENCH_PROTO=()          # e.g. (-V 5) given by -V, passed to every client
 BENCH_KEEP=0            # -k: keep the temp dir
+BENCH_KEEP_ON_ERROR=1   # keep it also when the script fails (status 1)
 bench_pids=()           # PIDs to stop on exit; -PID: a process group
 
 bench_note() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
@@ -69,7 +76,7 @@ _bench_cleanup() {
 		kill -KILL -- "$pid" 2>/dev/null || true
 	done
 	if [[ -n $BENCH_TMP && -d $BENCH_TMP ]]; then
-		if ((BENCH_KEEP || rc == 1)); then
+		if ((BENCH_KEEP || (rc == 1 && BENCH_KEEP_ON_ERROR))); then
 			bench_note "files kept in $BENCH_TMP"
 		else
 			rm -rf "$BENCH_TMP"
@@ -78,7 +85,7 @@ _bench_cleanup() {
 	exit "$rc"
 }
 
-bench_init() {
+bench_setup() {
 	if [[ -z ${EPOCHREALTIME:-} ]]; then
 		bench_die "bash 5 or later is needed (\$EPOCHREALTIME)"
 	fi
@@ -88,6 +95,10 @@ bench_init() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
+}
+
+bench_init() {
+	bench_setup
 	bench_find_bins
 	broker_start
 }
@@ -100,22 +111,22 @@ MOSQ_SUB=
 MOSQ_PUB=
 MOSQUITTO=
 
+# bench_mqmon_bin NAME — $MQMON_BIN/NAME if MQMON_BIN is set, else NAME in
+# ../build/plain/bin next to this directory, else on PATH; "" if none
+bench_mqmon_bin() {
+	if [[ -n ${MQMON_BIN:-} ]]; then
+		echo "$MQMON_BIN/$1"
+	elif [[ -x $BENCH_DIR/../build/plain/bin/$1 ]]; then
+		echo "$(cd "$BENCH_DIR/../build/plain/bin" && pwd)/$1"
+	else
+		command -v "$1" || true
+	fi
+}
+
 bench_find_bins() {
 	local d
-	if [[ -n ${MQMON_BIN:-} ]]; then
-		d=$MQMON_BIN
-	elif [[ -x $BENCH_DIR/../build/plain/bin/mqmon-sub ]]; then
-		d=$(cd "$BENCH_DIR/../build/plain/bin" && pwd)
-	else
-		d=
-	fi
-	if [[ -n $d ]]; then
-		MQMON_SUB=$d/mqmon-sub
-		MQMON_PUB=$d/mqmon-pub
-	else
-		MQMON_SUB=$(command -v mqmon-sub || true)
-		MQMON_PUB=$(command -v mqmon-pub || true)
-	fi
+	MQMON_SUB=$(bench_mqmon_bin mqmon-sub)
+	MQMON_PUB=$(bench_mqmon_bin mqmon-pub)
 	[[ -x $MQMON_SUB && -x $MQMON_PUB ]] ||
 		bench_die "mqmon-sub/mqmon-pub not found (set MQMON_BIN=DIR, build into build/plain, or put them on PATH)"
 	MOSQ_SUB=$(command -v mosquitto_sub || true)
@@ -326,6 +337,10 @@ broker_start() {
 BENCH_CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 broker_cpu() {
 	local stat
+	if [[ -z $BENCH_BROKER_PID ]]; then
+		echo 0
+		return
+	fi
 	stat=$(cat "/proc/$BENCH_BROKER_PID/stat" 2>/dev/null) || {
 		echo 0
 		return
@@ -375,6 +390,103 @@ count_seq() {
 			if (!(s in seen)) { seen[s] = 1; d++ }
 		}
 	} END { printf "%d %d\n", NR, d }' "$1"
+}
+
+# gen_fleet N FILE STATS — N AutoCore envelopes (FLEETS.md shapes, as
+# mqmon-sub writes them) from 100 devices ESP32_001..ESP32_100, chosen at
+# random (fixed seed): 90 % telemetry (autocore/D/telemetry, 4 numeric
+# fields), 5 % status (autocore/D/status, retained, online/offline, ip,
+# firmware), 5 % relay changes (autocore/D/relay/I/status, I in 0..3,
+# state true/false); "ts" increases by 1-9 ms from 2025-01-28T10:00:00Z.
+# STATS gets "NAME VALUE" lines: what a correct archive of FILE holds
+# (lines, telemetry, status, relay, devices, topics, states, state_changes,
+# payload_bytes, first_ts, last_ts).
+gen_fleet() {
+	awk -v n="$1" -v stats="$3" '
+	# days since 1970-01-01 -> "YYYY-MM-DD" (H. Hinnant, civil_from_days)
+	function ymd(z,   era, doe, yoe, doy, mp, d, m) {
+		z += 719468
+		era = int(z / 146097)
+		doe = z - era * 146097
+		yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
+		doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
+		mp = int((5 * doy + 2) / 153)
+		d = doy - int((153 * mp + 2) / 5) + 1
+		m = mp < 10 ? mp + 3 : mp - 9
+		return sprintf("%04d-%02d-%02d", yoe + era * 400 + (m <= 2), m, d)
+	}
+	# ms since the epoch -> RFC 3339 UTC, with or without milliseconds
+	function stamp(ms, with_ms,   s, day) {
+		s = int(ms / 1000)
+		day = int(s / 86400)
+		s -= day * 86400
+		if (day != cday) {
+			cday = day
+			cdate = ymd(day)
+		}
+		if (with_ms)
+			return sprintf("%sT%02d:%02d:%02d.%03dZ", cdate, int(s / 3600), int(s / 60) % 60, s % 60, ms % 1000)
+		return sprintf("%sT%02d:%02d:%02dZ", cdate, int(s / 3600), int(s / 60) % 60, s % 60)
+	}
+	BEGIN {
+		srand(42)
+		cday = -1
+		t = 1738058400000 # 2025-01-28T10:00:00.000Z
+		for (i = 1; i <= n; i++) {
+			t += 1 + int(rand() * 9)
+			ts = stamp(t, 1)
+			d = 1 + int(rand() * 100)
+			dev = sprintf("ESP32_%03d", d)
+			k = rand()
+			if (k < 0.90) {
+				kind = "telemetry"
+				topic = "autocore/" dev "/telemetry"
+				retain = "false"
+				body = sprintf("{\"device_id\":\"%s\",\"temperature\":%.1f,\"humidity\":%.1f,\"voltage\":%.2f,\"memory_free\":%d,\"timestamp\":\"%s\"}",
+					dev, 18 + rand() * 15, 30 + rand() * 40, 3.1 + rand() * 0.3, 40000 + int(rand() * 10000), stamp(t, 0))
+			} else if (k < 0.95) {
+				kind = "status"
+				topic = "autocore/" dev "/status"
+				retain = "true"
+				body = sprintf("{\"device_id\":\"%s\",\"status\":\"%s\",\"ip_address\":\"192.168.1.%d\",\"firmware_version\":\"1.2.%d\",\"uptime\":%d,\"timestamp\":\"%s\"}",
+					dev, rand() < 0.8 ? "online" : "offline", 100 + d, int(rand() * 3), int(rand() * 86400), stamp(t, 0))
+			} else {
+				kind = "relay"
+				r = int(rand() * 4)
+				st = rand() < 0.5 ? "true" : "false"
+				topic = "autocore/" dev "/relay/" r "/status"
+				retain = "false"
+				body = sprintf("{\"device_id\":\"%s\",\"relay_index\":%d,\"state\":%s,\"triggered_by\":\"%s\",\"timestamp\":\"%s\"}",
+					dev, r, st, rand() < 0.7 ? "manual" : "schedule", stamp(t, 0))
+				# a state change is recorded when the value differs
+				# from the last one (the first one always)
+				if (!((dev, r) in state)) {
+					state[dev, r] = ""
+					states++
+				}
+				if (state[dev, r] != st) {
+					state[dev, r] = st
+					changes++
+				}
+			}
+			printf "{\"ts\":\"%s\",\"topic\":\"%s\",\"qos\":1,\"retain\":%s,\"enc\":\"json\",\"payload\":%s}\n",
+				ts, topic, retain, body
+			count[kind]++
+			if (!(dev in devs)) {
+				devs[dev] = 1
+				ndev++
+			}
+			if (!(topic in topics)) {
+				topics[topic] = 1
+				ntopics++
+			}
+			bytes += length(body)
+			if (i == 1)
+				first = ts
+		}
+		printf "lines %d\ntelemetry %d\nstatus %d\nrelay %d\ndevices %d\ntopics %d\nstates %d\nstate_changes %d\npayload_bytes %d\nfirst_ts %s\nlast_ts %s\n",
+			n, count["telemetry"], count["status"], count["relay"], ndev, ntopics, states, changes, bytes, first, ts >stats
+	}' >"$2"
 }
 
 # --- numbers ----------------------------------------------------------------

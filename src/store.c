@@ -27,7 +27,6 @@ static const char schema_v1[] = "CREATE TABLE messages ("
                                 " payload BLOB,"
                                 " props TEXT);"
                                 "CREATE INDEX messages_topic_ts ON messages(topic, ts);"
-                                "CREATE INDEX messages_device_ts ON messages(device, ts) WHERE device IS NOT NULL;"
                                 "CREATE TABLE topics ("
                                 " topic TEXT PRIMARY KEY,"
                                 " kind TEXT,"
@@ -167,7 +166,15 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 {
 	struct store *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
-	int flags = mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	/* one thread per connection: no mutexes, and no memory statistics
+	 * (Debian's SQLite takes a global lock for them on every malloc) */
+	static bool configured;
+	if (!configured) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		configured = true;
+	}
+	int flags = (mode == STORE_READ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+	            SQLITE_OPEN_NOMUTEX;
 	if (mode == STORE_READ && access(path, F_OK) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;

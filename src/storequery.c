@@ -392,7 +392,11 @@ static void query_sql(struct sql *q, const struct storequery_opts *o)
 {
 	buf_adds(&q->text, "SELECT id, ts, topic, qos, retain, payload, props FROM messages WHERE 1");
 	if (o->device) {
-		buf_adds(&q->text, " AND device = ");
+		/* messages has no device index (it would cost ingest 13 %): a
+		 * device's topics lead to the (topic, ts) index instead */
+		buf_adds(&q->text, " AND topic IN (SELECT topic FROM topics WHERE device = ");
+		sql_text(q, o->device, strlen(o->device));
+		buf_adds(&q->text, ") AND device = ");
 		sql_text(q, o->device, strlen(o->device));
 	}
 	if (o->has_since) {

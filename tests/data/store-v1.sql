@@ -20,8 +20,7 @@ CREATE TABLE state_changes ( ts TEXT NOT NULL, device TEXT NOT NULL, key TEXT NO
 INSERT INTO state_changes VALUES('2025-01-28T10:30:30.000Z','ESP32_001','0',NULL,'true');
 CREATE TABLE rejects ( id INTEGER PRIMARY KEY, ts TEXT NOT NULL, source TEXT, line INTEGER, error TEXT NOT NULL, input BLOB);
 CREATE INDEX messages_topic_ts ON messages(topic, ts);
-CREATE INDEX messages_device_ts ON messages(device, ts) WHERE device IS NOT NULL;
-CREATE INDEX metrics_device_metric_ts ON metrics(device, metric, ts);
+CREATE INDEX metrics_ts ON metrics(ts);
 CREATE INDEX state_changes_device_key_ts ON state_changes(device, key, ts);
 COMMIT;
 PRAGMA user_version = 1;
