@@ -73,7 +73,7 @@ struct store_cli {
 	struct storequery_opts query;
 	const char *since, *until;
 	bool set_every, set_agg, set_older, set_limit, set_metric, set_device;
-	bool set_batch, set_flush, set_tee, set_retain, set_strict;
+	bool set_batch, set_flush, set_tee, set_retain, set_strict, set_time, set_format;
 };
 
 static bool parse_span(const char *val, int64_t *ms, struct opt_err *err)
@@ -88,12 +88,18 @@ static bool store_apply(void *ctx, int key, const char *val, const struct opt_wh
 {
 	struct store_cli *s = ctx;
 	const char *why;
+	/* which options were asked for here and now: the config file may
+	 * hold settings for ingest and for queries alike without either
+	 * objecting to the other's */
+	bool here = w->layer > OPT_LAYER_FILE;
 	switch (key) {
 	case OPT_DB: opt_list_add(&s->dbs, val, w); return true;
-	case OPT_BATCH: s->set_batch = true; return opt_int(val, 1, 1000000, &s->ingest.batch, err);
-	case OPT_FLUSH_MS: s->set_flush = true; return opt_int(val, 1, 3600000, &s->ingest.flush_ms, err);
+	case OPT_BATCH: s->set_batch = s->set_batch || here; return opt_int(val, 1, 1000000, &s->ingest.batch, err);
+	case OPT_FLUSH_MS:
+		s->set_flush = s->set_flush || here;
+		return opt_int(val, 1, 3600000, &s->ingest.flush_ms, err);
 	case OPT_TEE:
-		s->set_tee = true;
+		s->set_tee = s->set_tee || here;
 		s->ingest.tee = true;
 		return true;
 	case OPT_RULE:
@@ -101,9 +107,9 @@ static bool store_apply(void *ctx, int key, const char *val, const struct opt_wh
 			return opt_errf(err, "'%s': %s", val, why);
 		opt_list_add(&s->rules_by_layer[w->layer], val, &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
 		return true;
-	case OPT_RETAIN: s->set_retain = true; return parse_span(val, &s->ingest.retain_ms, err);
+	case OPT_RETAIN: s->set_retain = s->set_retain || here; return parse_span(val, &s->ingest.retain_ms, err);
 	case OPT_STRICT:
-		s->set_strict = true;
+		s->set_strict = s->set_strict || here;
 		s->ingest.strict = true;
 		return true;
 	case 't':
@@ -112,19 +118,25 @@ static bool store_apply(void *ctx, int key, const char *val, const struct opt_wh
 		opt_list_add(&s->topics, val, w);
 		return true;
 	case OPT_DEVICE:
-		s->set_device = true;
+		s->set_device = s->set_device || here;
 		s->query.device = val; /* argv and config strings live to the end */
 		return true;
-	case OPT_SINCE: s->since = val; return true;
-	case OPT_UNTIL: s->until = val; return true;
-	case OPT_LIMIT: s->set_limit = true; return opt_int(val, 1, 2147483647L, &s->query.limit, err);
+	case OPT_SINCE:
+		s->since = val;
+		s->set_time = s->set_time || here;
+		return true;
+	case OPT_UNTIL:
+		s->until = val;
+		s->set_time = s->set_time || here;
+		return true;
+	case OPT_LIMIT: s->set_limit = s->set_limit || here; return opt_int(val, 1, 2147483647L, &s->query.limit, err);
 	case OPT_METRIC:
-		s->set_metric = true;
+		s->set_metric = s->set_metric || here;
 		s->query.metric = val;
 		return true;
-	case OPT_EVERY: s->set_every = true; return parse_span(val, &s->query.every_ms, err);
+	case OPT_EVERY: s->set_every = s->set_every || here; return parse_span(val, &s->query.every_ms, err);
 	case OPT_AGG:
-		s->set_agg = true;
+		s->set_agg = s->set_agg || here;
 		if (strcmp(val, "avg") == 0)
 			s->query.agg = AGG_AVG;
 		else if (strcmp(val, "min") == 0)
@@ -136,8 +148,9 @@ static bool store_apply(void *ctx, int key, const char *val, const struct opt_wh
 		else
 			return opt_errf(err, "'%s' is not avg, min, max or count", val);
 		return true;
-	case OPT_OLDER_THAN: s->set_older = true; return parse_span(val, &s->query.older_than_ms, err);
+	case OPT_OLDER_THAN: s->set_older = s->set_older || here; return parse_span(val, &s->query.older_than_ms, err);
 	case OPT_FORMAT:
+		s->set_format = s->set_format || here;
 		if (strcmp(val, "ndjson") == 0 || strcmp(val, "json") == 0)
 			s->query.format = ROWFMT_NDJSON;
 		else if (strcmp(val, "table") == 0)
@@ -190,6 +203,7 @@ int main(int argc, char **argv)
 	const char *sub = first < argc ? argv[first] : "ingest";
 	if (first + 1 < argc)
 		mqmon_usage_error("unexpected argument '%s'", argv[first + 1]);
+	bool rules_here = s.rules_by_layer[OPT_LAYER_ENV].n + s.rules_by_layer[OPT_LAYER_ARGV].n > 0;
 	for (int layer = OPT_LAYER_ARGV; layer >= OPT_LAYER_DEFAULT; layer--) {
 		for (size_t i = 0; i < s.rules_by_layer[layer].n; i++)
 			opt_list_add(&s.rules, s.rules_by_layer[layer].items[i],
@@ -205,9 +219,9 @@ int main(int argc, char **argv)
 	if (strcmp(sub, "ingest") == 0) {
 		if (s.dbs.n > 1)
 			mqmon_usage_error("ingest writes one database: give one --db");
-		refuse(s.topics.n > 0, "--topic", sub);
-		refuse(s.set_device || s.since || s.until || s.set_limit || s.set_metric || s.set_every || s.set_agg ||
-		               s.set_older,
+		refuse(s.topics.n > 0 && s.topics.layer > OPT_LAYER_FILE, "--topic", sub);
+		refuse(s.set_device || s.set_time || s.set_limit || s.set_metric || s.set_every || s.set_agg ||
+		               s.set_older || s.set_format,
 		       "a query option", sub);
 		s.ingest.db = s.dbs.items[0];
 		s.ingest.rules = &s.rules;
@@ -227,7 +241,7 @@ int main(int argc, char **argv)
 		if (!run)
 			mqmon_usage_error(
 			        "unknown subcommand '%s' (ingest, query, topics, devices, series, prune, stats)", sub);
-		refuse(s.set_batch || s.set_flush || s.set_tee || s.set_retain || s.set_strict || s.rules.n,
+		refuse(s.set_batch || s.set_flush || s.set_tee || s.set_retain || s.set_strict || rules_here,
 		       "an ingest option", sub);
 		if (s.dbs.n > 1 && strcmp(sub, "query") != 0)
 			mqmon_usage_error("only query reads several databases");
@@ -235,6 +249,10 @@ int main(int argc, char **argv)
 			mqmon_usage_error("--agg needs --every (one value per bucket)");
 		parse_when(s.since, "since", &s.query.since_ms, &s.query.has_since);
 		parse_when(s.until, "until", &s.query.until_ms, &s.query.has_until);
+		s.query.given =
+		        (s.topics.n && s.topics.layer > OPT_LAYER_FILE ? SQ_TOPIC : 0) |
+		        (s.set_device ? SQ_DEVICE : 0) | (s.set_time ? SQ_TIME : 0) | (s.set_limit ? SQ_LIMIT : 0) |
+		        (s.set_metric || s.set_every || s.set_agg ? SQ_SERIES : 0) | (s.set_older ? SQ_PRUNE : 0);
 		s.query.dbs = s.dbs.items;
 		s.query.ndbs = s.dbs.n;
 		s.query.topics = s.topics.items;

@@ -525,7 +525,7 @@ static bool store_state(struct ingest *g, const struct envelope *e, const char *
 		int vn = sqlite3_column_bytes(sel, 0);
 		const char *since = (const char *)sqlite3_column_text(sel, 1);
 		if (since && strcmp(ts, since) < 0) {
-			/* older than the state we hold (a replay): history only */
+			/* older than the state we hold (a replay): it changes nothing */
 			sqlite3_reset(sel);
 			sqlite3_clear_bindings(sel);
 			return true;
@@ -756,6 +756,10 @@ bool ingest_rule_valid(const char *spec, const char **why)
 	return ok;
 }
 
+/* After a signal: input quiet this long, or this long in all, ends the run. */
+#define DRAIN_IDLE_MS 200
+#define DRAIN_MAX_MS 3000
+
 /* --retain: delete what is older, at start and every minute */
 #define PRUNE_EVERY_MS 60000
 
@@ -826,7 +830,8 @@ int ingest_run(const struct ingest_opts *o)
 	envelope_decoder_init(&dec);
 	fcntl(o->in_fd, F_SETFL, fcntl(o->in_fd, F_GETFL) | O_NONBLOCK);
 	int sigfd = sig_init();
-	bool stop = false;
+	bool stop = false; /* --tee's reader went away */
+	int64_t draining = 0; /* after SIGINT/SIGTERM: read on until then */
 	while (!g.failed) {
 		struct line ln;
 		while (!g.failed && linereader_next(&lr, &ln)) {
@@ -837,18 +842,27 @@ int ingest_run(const struct ingest_opts *o)
 		if (g.failed || lr.eof || lr.error || stop)
 			break;
 		int64_t now = time_mono_ms();
+		if (draining && now >= draining)
+			break;
 		if (g.in_tx && now - g.pending_since >= o->flush_ms)
 			commit(&g);
 		if (o->retain_ms && now >= g.next_prune)
 			prune_old(&g);
 		struct pollfd fds[2] = {{.fd = o->in_fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
-		int n = poll(fds, 2, poll_timeout(&g));
+		int timeout = poll_timeout(&g);
+		if (draining && (timeout < 0 || timeout > DRAIN_IDLE_MS))
+			timeout = DRAIN_IDLE_MS;
+		int n = poll(fds, 2, timeout);
 		if (n == 0 && out_pending(&g.tee))
 			out_flush(&g.tee);
+		if (n == 0 && draining)
+			break; /* the writer has gone quiet */
 		if (n > 0 && (fds[1].revents & POLLIN)) {
-			/* SIGINT/SIGTERM: store every complete line already read */
+			/* SIGINT/SIGTERM: a writer stopped by the same Ctrl-C (mqmon-sub
+			 * in a pipeline) flushes as it ends, so read on until the input
+			 * ends or goes quiet, then commit everything */
 			sig_take();
-			stop = true;
+			draining = now + DRAIN_MAX_MS;
 			continue;
 		}
 		if (n > 0 && fds[0].revents)

@@ -517,7 +517,8 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 	return true;
 }
 
-static void load_config(struct parser *ps, const char *explicit_path)
+/* Returns what was read, for the -d report once -d itself is known. */
+static char *load_config(struct parser *ps, const char *explicit_path)
 {
 	char *path = NULL;
 	bool must_exist = true;
@@ -530,7 +531,7 @@ static void load_config(struct parser *ps, const char *explicit_path)
 		must_exist = false;
 	}
 	if (!path)
-		return;
+		return NULL;
 	struct file_ctx fc = {ps, path};
 	enum conffile_result r = conffile_read(path, config_entry, &fc);
 	if (r == CONFFILE_MISSING && must_exist) {
@@ -539,8 +540,10 @@ static void load_config(struct parser *ps, const char *explicit_path)
 	}
 	if (r == CONFFILE_ERROR)
 		exit(MQMON_EXIT_USAGE);
-	mqmon_debug("settings read from %s", r == CONFFILE_OK ? path : "(no config file)");
+	if (r == CONFFILE_OK)
+		return path;
 	free(path);
+	return NULL;
 }
 
 /* ---- environment ---- */
@@ -654,7 +657,7 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 			config_path = optarg;
 	}
 
-	load_config(&ps, config_path);
+	char *config_read = load_config(&ps, config_path);
 	load_env(&ps);
 
 	optind = 0;
@@ -679,6 +682,8 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 		}
 	}
 	free(g.longs);
+	mqmon_debug("settings from %s", config_read ? config_read : "no config file");
+	free(config_read);
 	if (!conn)
 		conn_opts_free(&scratch);
 	return optind;

@@ -185,7 +185,7 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	/* readers and the writer share the file: wait for each other */
-	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_busy_timeout(s->db, 60000);
 	s->version = read_version(s);
 	if (s->version < 0) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db)); /* e.g. "file is not a database" */

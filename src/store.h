@@ -12,8 +12,7 @@
  *       every envelope; payload holds the body's bytes (TEXT for json and
  *       utf8, BLOB for base64), props the MQTT 5 properties as JSON text;
  *       device is the rule's {device} capture or NULL.
- *       Index: (topic, ts); a device's messages are found through the
- *       topics table and that index.
+ *       Index: (topic, ts).
  *   topics(topic, kind, device, first_seen, last_seen, count, last_enc,
  *          last_payload)                       auto-discovery
  *   devices(device, first_seen, last_seen, messages, online, status,

@@ -50,37 +50,26 @@ static int usage(const char *fmt, ...)
 	return MQMON_EXIT_USAGE;
 }
 
-/* Which options a subcommand takes; the others are a usage error rather
- * than silently ignored. */
-enum {
-	TAKES_TOPIC = 1 << 0,
-	TAKES_DEVICE = 1 << 1,
-	TAKES_TIME = 1 << 2, /* --since, --until */
-	TAKES_LIMIT = 1 << 3,
-	TAKES_SERIES = 1 << 4, /* --metric, --every */
-	TAKES_PRUNE = 1 << 5, /* --older-than */
-};
-
+/* Options given on the command line (or in the environment) that the
+ * subcommand does not take are a usage error rather than silently
+ * ignored; the config file may hold defaults for every subcommand. */
 static int check_opts(const struct storequery_opts *o, const char *sub, unsigned takes)
 {
-	const char *bad = NULL;
-	if (o->ntopics && !(takes & TAKES_TOPIC))
-		bad = "--topic";
-	else if (o->device && !(takes & TAKES_DEVICE))
-		bad = "--device";
-	else if (o->has_since && !(takes & TAKES_TIME))
-		bad = "--since";
-	else if (o->has_until && !(takes & TAKES_TIME))
-		bad = "--until";
-	else if (o->limit && !(takes & TAKES_LIMIT))
-		bad = "--limit";
-	else if (o->metric && !(takes & TAKES_SERIES))
-		bad = "--metric";
-	else if (o->every_ms && !(takes & TAKES_SERIES))
-		bad = "--every";
-	else if (o->older_than_ms && !(takes & TAKES_PRUNE))
-		bad = "--older-than";
-	return bad ? usage("%s does not apply to '%s'", bad, sub) : 0;
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+	        {SQ_TOPIC, "--topic"},
+	        {SQ_DEVICE, "--device"},
+	        {SQ_TIME, "--since/--until"},
+	        {SQ_LIMIT, "--limit"},
+	        {SQ_SERIES, "--metric/--every/--agg"},
+	        {SQ_PRUNE, "--older-than"},
+	};
+	for (size_t i = 0; i < MQMON_ARRAY_LEN(names); i++)
+		if ((o->given & names[i].bit) && !(takes & names[i].bit))
+			return usage("%s does not apply to '%s'", names[i].name, sub);
+	return 0;
 }
 
 /* ---- opening ---- */
@@ -392,11 +381,9 @@ static void query_sql(struct sql *q, const struct storequery_opts *o)
 {
 	buf_adds(&q->text, "SELECT id, ts, topic, qos, retain, payload, props FROM messages WHERE 1");
 	if (o->device) {
-		/* messages has no device index (it would cost ingest 13 %): a
-		 * device's topics lead to the (topic, ts) index instead */
-		buf_adds(&q->text, " AND topic IN (SELECT topic FROM topics WHERE device = ");
-		sql_text(q, o->device, strlen(o->device));
-		buf_adds(&q->text, ") AND device = ");
+		/* no index on device (it would cost ingest 13 %): a --topic
+		 * filter narrows the scan through the (topic, ts) index */
+		buf_adds(&q->text, " AND device = ");
 		sql_text(q, o->device, strlen(o->device));
 	}
 	if (o->has_since) {
@@ -496,7 +483,7 @@ static int query_row(struct query_out *q, struct cursor *c)
  * qos, retain, enc, payload (the JSON text, the text, or base64). */
 int storequery_query(const struct storequery_opts *o)
 {
-	int status = check_opts(o, "query", TAKES_TOPIC | TAKES_DEVICE | TAKES_TIME | TAKES_LIMIT);
+	int status = check_opts(o, "query", SQ_TOPIC | SQ_DEVICE | SQ_TIME | SQ_LIMIT);
 	if (status)
 		return status;
 	struct cursor *cur = xcalloc(o->ndbs, sizeof *cur);
@@ -581,7 +568,7 @@ static void fill_topic(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scra
  * filters apply; --limit caps the rows. */
 int storequery_topics(const struct storequery_opts *o)
 {
-	int status = check_opts(o, "topics", TAKES_TOPIC | TAKES_LIMIT);
+	int status = check_opts(o, "topics", SQ_TOPIC | SQ_LIMIT);
 	if (status)
 		return status;
 	struct store *s = open_db(o->dbs[0], STORE_READ, o);
@@ -622,7 +609,7 @@ static void fill_device(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scr
  * object, or null), status_topic, status_ts.  --device picks one. */
 int storequery_devices(const struct storequery_opts *o)
 {
-	int status = check_opts(o, "devices", TAKES_DEVICE | TAKES_LIMIT);
+	int status = check_opts(o, "devices", SQ_DEVICE | SQ_LIMIT);
 	if (status)
 		return status;
 	struct store *s = open_db(o->dbs[0], STORE_READ, o);
@@ -681,7 +668,7 @@ static bool bucket_row(struct rowfmt *f, const struct bucket *b, enum series_agg
  * and --until bound the samples; --limit caps the rows. */
 int storequery_series(const struct storequery_opts *o)
 {
-	int status = check_opts(o, "series", TAKES_DEVICE | TAKES_TIME | TAKES_LIMIT | TAKES_SERIES);
+	int status = check_opts(o, "series", SQ_DEVICE | SQ_TIME | SQ_LIMIT | SQ_SERIES);
 	if (status)
 		return status;
 	if (!o->device && !o->metric)
@@ -790,7 +777,7 @@ static bool delete_old(struct store *s, struct sql *q, long long *count)
  * before).  The database must exist; it is opened read-write. */
 int storequery_prune(const struct storequery_opts *o)
 {
-	int status = check_opts(o, "prune", TAKES_TOPIC | TAKES_PRUNE);
+	int status = check_opts(o, "prune", SQ_TOPIC | SQ_PRUNE);
 	if (status)
 		return status;
 	if (o->older_than_ms <= 0)

@@ -16,7 +16,18 @@
 
 enum series_agg { AGG_AVG, AGG_MIN, AGG_MAX, AGG_COUNT };
 
+/* Options, as bits of storequery_opts.given */
+enum {
+	SQ_TOPIC = 1 << 0,
+	SQ_DEVICE = 1 << 1,
+	SQ_TIME = 1 << 2, /* --since, --until */
+	SQ_LIMIT = 1 << 3,
+	SQ_SERIES = 1 << 4, /* --metric, --every, --agg */
+	SQ_PRUNE = 1 << 5, /* --older-than */
+};
+
 struct storequery_opts {
+	unsigned given; /* SQ_* given on the command line or in the environment */
 	char **dbs; /* one or more database files */
 	size_t ndbs;
 	char **topics; /* --topic filters (wildcards allowed), any of them */

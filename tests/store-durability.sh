@@ -52,6 +52,17 @@ stop_bg int INT
 assert_eq 0 "$BG_STATUS" "exit status on SIGINT"
 assert_eq 20 "$(count "$T/int.db")" "rows after SIGINT"
 exec 7>&-
+# a writer still flushing when the signal comes (mqmon-sub | mqmon-store
+# on Ctrl-C): what it writes before going quiet is stored too
+start_fifo_ingest late "$T/late.db" --batch 1000000 --flush-ms 600000
+lines 1 10 late/a >&7
+sleep 0.3
+kill -TERM "$(bg_pid late)"
+sleep 0.05
+lines 11 15 late/a >&7
+exec 7>&-
+wait_bg late 10 || fail "ingest exited $BG_STATUS after SIGTERM"
+assert_eq 15 "$(count "$T/late.db")" "rows written around the SIGTERM"
 
 # --- kill -9: the file is consistent; only the open batch is lost
 start_fifo_ingest k9 "$T/k9.db" --batch 100 --flush-ms 600000

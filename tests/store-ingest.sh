@@ -89,6 +89,17 @@ mqmon-store --db "$T/strict.db" --strict <"$T/in.ndjson" 2>"$T/strict.err" || st
 assert_eq 65 "$st" "--strict"
 assert_contains "$T/strict.err" "line 7: an event line, not a message (--strict)"
 
+# the config file may hold ingest and query settings side by side
+printf '[mqmon-store]\nrule = misc/{device}/bin=telemetry\nbatch = 500\ntopic = autocore/#\nlimit = 2\n' >"$T/both.cfg"
+printf '{"topic":"x/1","payload":1}\n' | mqmon-store --config "$T/both.cfg" --db "$T/both.db" ||
+	fail "ingest with query settings in the config file"
+mqmon-store --config "$T/both.cfg" --db "$DB" query >"$T/both.out" || fail "query with ingest settings in the config file"
+assert_eq 2 "$(count_lines "$T/both.out")" "rows from query with limit = 2 and topic = autocore/# from the config"
+assert_contains "$T/both.out" '"topic":"autocore/'
+st=0
+mqmon-store --config "$T/both.cfg" --db "$DB" query --rule 'a=ignore' 2>/dev/null || st=$?
+assert_eq 2 "$st" "--rule on the command line of query"
+
 # a malformed rule is a usage error naming it
 st=0
 mqmon-store --db "$T/x.db" --rule 'a/{device}/b=nonsense' </dev/null 2>"$T/rule.err" || st=$?
