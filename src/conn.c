@@ -118,6 +118,23 @@ bool conn_opts_finish(struct conn_opts *o, const char **why)
 
 /* ---- text for errors ---- */
 
+/* libmosquitto's messages are sentences ending in a full stop; ours go on
+ * after them ("…; retrying in 4 s"), so the stop is dropped. */
+static void drop_full_stop(char *s)
+{
+	size_t n = strlen(s);
+	if (n > 0 && s[n - 1] == '.')
+		s[n - 1] = '\0';
+}
+
+static const char *clause(const char *sentence)
+{
+	static _Thread_local char text[200];
+	snprintf(text, sizeof text, "%s", sentence);
+	drop_full_stop(text);
+	return text;
+}
+
 const char *conn_strerror(int rc)
 {
 	if (rc == MOSQ_ERR_ERRNO)
@@ -126,26 +143,14 @@ const char *conn_strerror(int rc)
 		return "the connection was closed";
 	if (rc == MOSQ_ERR_KEEPALIVE)
 		return "no answer from the broker within the keepalive";
-	/* libmosquitto's sentences end with a full stop; ours go on */
-	static _Thread_local char text[160];
-	snprintf(text, sizeof text, "%s", mosquitto_strerror(rc));
-	size_t n = strlen(text);
-	if (n > 0 && text[n - 1] == '.')
-		text[n - 1] = '\0';
-	return text;
+	return clause(mosquitto_strerror(rc));
 }
 
 const char *conn_connack_string(const struct conn *c, int reason)
 {
 	if (c->o->protocol == 5)
 		return mosquitto_reason_string(reason);
-	/* MQTT 3.1.1's texts end with a full stop; ours go on */
-	static _Thread_local char text[160];
-	snprintf(text, sizeof text, "%s", mosquitto_connack_string(reason));
-	size_t n = strlen(text);
-	if (n > 0 && text[n - 1] == '.')
-		text[n - 1] = '\0';
-	return text;
+	return clause(mosquitto_connack_string(reason));
 }
 
 /* Refusals that another attempt cannot fix. */
@@ -368,9 +373,7 @@ static void on_log_cb(struct mosquitto *m, void *ud, int level, const char *str)
 	if (level == MOSQ_LOG_ERR && !c->lib_error[0]) {
 		const char *text = strncmp(str, "Error: ", 7) == 0 ? str + 7 : str;
 		snprintf(c->lib_error, sizeof c->lib_error, "%s", text);
-		size_t n = strlen(c->lib_error);
-		if (n > 0 && c->lib_error[n - 1] == '.')
-			c->lib_error[n - 1] = '\0';
+		drop_full_stop(c->lib_error);
 	}
 	mqmon_debug("libmosquitto: %s", str);
 }
