@@ -15,51 +15,45 @@ broker_start --persist --extra "log_type subscribe"
 distinct() { distinct_numbers "$1" | wc -l; }
 all_arrived() { [ "$(distinct "$1")" -ge "$2" ]; }
 
+# round NAME SUB-PORT DISTURB RECOVER: a persistent subscriber on SUB-PORT,
+# a publisher sending 1..N straight to the broker, disturbed at a quarter
+# and recovered 0.7 s later; the subscriber keeps running afterwards
+round() {
+	local name=$1 port=$2 disturb=$3 recover=$4
+	run_bg "sub$name" mqmon-sub -p "$port" -c -i "sub$name" -q 1 -t "nl/$name" -F raw --reconnect-delay 0.1:0.5
+	wait_contains "$(broker_log)" "sub$name 1 nl/$name"
+	run_bg "pub$name" bash -c "seq 1 $N | mqmon-pub -p $BROKER_PORT -t nl/$name -q 1 -l --rate $RATE --reconnect-delay 0.1:0.5"
+	wait_until 10 all_arrived "$T/sub$name.out" $((N / 4)) || fail "($name) nothing arrives before $disturb"
+	$disturb
+	sleep 0.7
+	$recover
+	wait_bg "pub$name" 30 || fail "($name) publisher exited $BG_STATUS: $(cat "$T/pub$name.err")"
+}
+
 # --- (a) network cut between subscriber and broker
 proxy_start "$BROKER_PORT"
-run_bg subA mqmon-sub -p "$PROXY_PORT" -c -i subA -q 1 -t 'nl/a' -F raw --reconnect-delay 0.1:0.5
-wait_contains "$(broker_log)" "subA 1 nl/a"
-run_bg pubA bash -c "seq 1 $N | mqmon-pub -p $BROKER_PORT -t nl/a -q 1 -l --rate $RATE"
-wait_until 10 all_arrived "$T/subA.out" $((N / 4)) || fail "(a) nothing arrives before the cut"
-proxy_stop
-sleep 0.7
-proxy_restart
-wait_bg pubA 30 || fail "(a) publisher exited $BG_STATUS: $(cat "$T/pubA.err")"
-wait_until 20 all_arrived "$T/subA.out" "$N" || true
-stop_bg subA
-assert_numbers "$T/subA.out" 1 "$N"
-assert_contains "$T/subA.err" "connection lost" "connected to localhost:$PROXY_PORT"
-note "(a) network cut: $(distinct "$T/subA.out") of $N distinct, $(count_lines "$T/subA.out") lines"
+round a "$PROXY_PORT" proxy_stop proxy_restart
+wait_until 20 all_arrived "$T/suba.out" "$N" || true
+stop_bg suba
+assert_numbers "$T/suba.out" 1 "$N"
+assert_contains "$T/suba.err" "connection lost" "connected to localhost:$PROXY_PORT"
+note "(a) network cut: $(distinct "$T/suba.out") of $N distinct, $(count_lines "$T/suba.out") lines"
 
 # --- (b) broker stopped (SIGTERM, persistence saved) and restarted
-run_bg subB mqmon-sub -p "$BROKER_PORT" -c -i subB -q 1 -t 'nl/b' -F raw --reconnect-delay 0.1:0.5
-wait_contains "$(broker_log)" "subB 1 nl/b"
-run_bg pubB bash -c "seq 1 $N | mqmon-pub -p $BROKER_PORT -t nl/b -q 1 -l --rate $RATE --reconnect-delay 0.1:0.5"
-wait_until 10 all_arrived "$T/subB.out" $((N / 4)) || fail "(b) nothing arrives before the restart"
-broker_stop
-sleep 0.7
-broker_restart
-wait_bg pubB 30 || fail "(b) publisher exited $BG_STATUS: $(cat "$T/pubB.err")"
-wait_until 20 all_arrived "$T/subB.out" "$N" || true
-stop_bg subB
-assert_numbers "$T/subB.out" 1 "$N"
-assert_contains "$T/pubB.err" "connection lost"
-note "(b) broker restart: $(distinct "$T/subB.out") of $N distinct, $(count_lines "$T/subB.out") lines"
+round b "$BROKER_PORT" broker_stop broker_restart
+wait_until 20 all_arrived "$T/subb.out" "$N" || true
+stop_bg subb
+assert_numbers "$T/subb.out" 1 "$N"
+assert_contains "$T/pubb.err" "connection lost"
+note "(b) broker restart: $(distinct "$T/subb.out") of $N distinct, $(count_lines "$T/subb.out") lines"
 
 # --- (c) broker killed with SIGKILL: reconnects by itself and goes on
-run_bg subC mqmon-sub -p "$BROKER_PORT" -c -i subC -q 1 -t 'nl/c' -F raw --reconnect-delay 0.1:0.5
-wait_contains "$(broker_log)" "subC 1 nl/c"
-run_bg pubC bash -c "seq 1 $N | mqmon-pub -p $BROKER_PORT -t nl/c -q 1 -l --rate $RATE --reconnect-delay 0.1:0.5"
-wait_until 10 all_arrived "$T/subC.out" $((N / 4)) || fail "(c) nothing arrives before the kill"
-broker_kill9
-sleep 0.7
-broker_restart
-wait_bg pubC 30 || fail "(c) publisher exited $BG_STATUS: $(cat "$T/pubC.err")"
+round c "$BROKER_PORT" broker_kill9 broker_restart
 # after the restart: a fresh batch, all of which must arrive
 seq $((N + 1)) $((N + 200)) | mqmon-pub -p "$BROKER_PORT" -t nl/c -q 1 -l
-wait_until 20 eval '[ "$(distinct_numbers "$T/subC.out" | awk -v n='"$N"' '"'"'$1 > n'"'"' | wc -l)" -ge 200 ]' ||
+wait_until 20 eval '[ "$(distinct_numbers "$T/subc.out" | awk -v n='"$N"' '"'"'$1 > n'"'"' | wc -l)" -ge 200 ]' ||
 	fail "(c) messages published after the SIGKILL restart did not all arrive"
-stop_bg subC
-assert_contains "$T/subC.err" "connection lost" "connected to localhost:$BROKER_PORT"
-note "(c) SIGKILL: $(distinct_numbers "$T/subC.out" | awk -v n="$N" '$1 <= n' | wc -l) of $N distinct before the kill window survived"
+stop_bg subc
+assert_contains "$T/subc.err" "connection lost" "connected to localhost:$BROKER_PORT"
+note "(c) SIGKILL: $(distinct_numbers "$T/subc.out" | awk -v n="$N" '$1 <= n' | wc -l) of $N distinct before the kill window survived"
 exit 0
