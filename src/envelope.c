@@ -33,30 +33,6 @@ enum envelope_enc envelope_pick_enc(const char *body, size_t len)
 	return utf8_valid(body, len) ? ENC_UTF8 : ENC_BASE64;
 }
 
-/* Broker topics are valid UTF-8 by the protocol; anything else is shown
- * with U+FFFD rather than producing a line that is not JSON. */
-static void write_text(struct buf *out, const char *s, size_t n)
-{
-	size_t ok = utf8_valid_prefix(s, n);
-	if (ok == n) {
-		json_write_string(out, s, n);
-		return;
-	}
-	struct buf fixed = BUF_INIT;
-	size_t i = 0;
-	while (i < n) {
-		size_t k = utf8_valid_prefix(s + i, n - i);
-		buf_add(&fixed, s + i, k);
-		i += k;
-		if (i < n) {
-			buf_add(&fixed, "\xEF\xBF\xBD", 3);
-			i++;
-		}
-	}
-	json_write_string(out, fixed.data, fixed.len);
-	buf_free(&fixed);
-}
-
 static void write_uint(struct buf *out, unsigned long v)
 {
 	char tmp[24];
@@ -82,10 +58,10 @@ static void write_user_props(struct buf *out, const struct envelope_props *p)
 		if (!first)
 			buf_addc(out, ',');
 		first = false;
-		write_text(out, u->key, u->key_len);
+		json_write_text(out, u->key, u->key_len);
 		buf_addc(out, ':');
 		if (count == 1) {
-			write_text(out, u->val, u->val_len);
+			json_write_text(out, u->val, u->val_len);
 			continue;
 		}
 		buf_addc(out, '[');
@@ -96,7 +72,7 @@ static void write_user_props(struct buf *out, const struct envelope_props *p)
 			if (!first_val)
 				buf_addc(out, ',');
 			first_val = false;
-			write_text(out, p->user[j].val, p->user[j].val_len);
+			json_write_text(out, p->user[j].val, p->user[j].val_len);
 		}
 		buf_addc(out, ']');
 	}
@@ -110,11 +86,11 @@ static void write_props(struct buf *out, const struct envelope_props *p)
 	size_t open = out->len;
 	if (p->content_type) {
 		buf_adds(out, ",\"content_type\":");
-		write_text(out, p->content_type, p->content_type_len);
+		json_write_text(out, p->content_type, p->content_type_len);
 	}
 	if (p->response_topic) {
 		buf_adds(out, ",\"response_topic\":");
-		write_text(out, p->response_topic, p->response_topic_len);
+		json_write_text(out, p->response_topic, p->response_topic_len);
 	}
 	if (p->correlation) {
 		buf_adds(out, ",\"correlation_data\":");
@@ -176,7 +152,7 @@ void envelope_encode(struct buf *out, const struct envelope *e)
 	buf_add(out, "{\"ts\":\"", 7);
 	buf_add(out, ts, TIME_RFC3339_LEN);
 	buf_add(out, "\",\"topic\":", 10);
-	write_text(out, e->topic, e->topic_len);
+	json_write_text(out, e->topic, e->topic_len);
 	buf_add(out, ",\"qos\":", 7);
 	buf_addc(out, (char)('0' + (e->qos > 0 ? e->qos : 0)));
 	if (e->retain > 0)

@@ -33,23 +33,7 @@ static void key(struct buf *b, const char *k)
 void event_strn(struct buf *b, const char *k, const char *val, size_t n)
 {
 	key(b, k);
-	if (utf8_valid(val, n)) {
-		json_write_string(b, val, n);
-		return;
-	}
-	/* never emit a line that is not JSON: replace invalid bytes */
-	struct buf fixed = BUF_INIT;
-	for (size_t i = 0; i < n;) {
-		size_t ok = utf8_valid_prefix(val + i, n - i);
-		buf_add(&fixed, val + i, ok);
-		i += ok;
-		if (i < n) {
-			buf_adds(&fixed, "\xEF\xBF\xBD");
-			i++;
-		}
-	}
-	json_write_string(b, fixed.data, fixed.len);
-	buf_free(&fixed);
+	json_write_text(b, val, n);
 }
 
 void event_str(struct buf *b, const char *k, const char *val)

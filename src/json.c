@@ -343,6 +343,18 @@ void json_write_string(struct buf *out, const char *s, size_t n)
 	out->len = (size_t)(o - out->data);
 }
 
+void json_write_text(struct buf *out, const char *s, size_t n)
+{
+	if (utf8_valid(s, n)) {
+		json_write_string(out, s, n);
+		return;
+	}
+	struct buf fixed = BUF_INIT;
+	utf8_append_lossy(&fixed, s, n);
+	json_write_string(out, fixed.data, fixed.len);
+	buf_free(&fixed);
+}
+
 bool json_object_begin(const char *p, size_t n, size_t *pos, struct json_err *err)
 {
 	size_t i = json_skip_ws(p, n, *pos);

@@ -51,6 +51,11 @@ bool json_string_decode(const char *p, size_t n, size_t *pos, struct buf *out, s
  * UTF-8 (check first); control characters are escaped. */
 void json_write_string(struct buf *out, const char *s, size_t n);
 
+/* As json_write_string, for text that may not be valid UTF-8 (topics from a
+ * broker, user input): invalid bytes become U+FFFD, so the line stays
+ * JSON. */
+void json_write_text(struct buf *out, const char *s, size_t n);
+
 /* Iterating an object's members: json_object_begin() positions after '{';
  * json_object_next() returns each member's raw key literal and value spans.
  * Both return false at the end or on error (err->msg set on error only). */

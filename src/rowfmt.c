@@ -64,33 +64,6 @@ void rowfmt_write_real(struct buf *b, double d)
 	buf_add(b, tmp, (size_t)n);
 }
 
-/* Valid UTF-8 with every invalid byte replaced by U+FFFD, appended to b. */
-static void add_utf8(struct buf *b, const char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		size_t k = utf8_valid_prefix(s + i, n - i);
-		buf_add(b, s + i, k);
-		i += k;
-		if (i < n) {
-			buf_add(b, "\xEF\xBF\xBD", 3);
-			i++;
-		}
-	}
-}
-
-void rowfmt_write_jstring(struct buf *b, const char *s, size_t n)
-{
-	if (utf8_valid(s, n)) {
-		json_write_string(b, s, n);
-		return;
-	}
-	struct buf fixed = BUF_INIT;
-	add_utf8(&fixed, s, n);
-	json_write_string(b, fixed.data, fixed.len);
-	buf_free(&fixed);
-}
-
 /* The cell as plain text (table and CSV): strings as they are (made valid
  * UTF-8), numbers in decimal, null as nothing. */
 static void cell_text(struct buf *b, const struct rowfmt_cell *c)
@@ -98,7 +71,7 @@ static void cell_text(struct buf *b, const struct rowfmt_cell *c)
 	switch (c->type) {
 	case ROWFMT_NULL: break;
 	case ROWFMT_STR:
-	case ROWFMT_JSON: add_utf8(b, c->s, c->len); break;
+	case ROWFMT_JSON: utf8_append_lossy(b, c->s, c->len); break;
 	case ROWFMT_INT: buf_printf(b, "%" PRId64, c->i); break;
 	case ROWFMT_REAL: rowfmt_write_real(b, c->d); break;
 	case ROWFMT_BOOL: buf_adds(b, c->b ? "true" : "false"); break;
@@ -109,7 +82,7 @@ static void cell_json(struct buf *b, const struct rowfmt_cell *c)
 {
 	switch (c->type) {
 	case ROWFMT_NULL: buf_add(b, "null", 4); break;
-	case ROWFMT_STR: rowfmt_write_jstring(b, c->s, c->len); break;
+	case ROWFMT_STR: json_write_text(b, c->s, c->len); break;
 	case ROWFMT_JSON: buf_add(b, c->s, c->len); break;
 	case ROWFMT_INT: buf_printf(b, "%" PRId64, c->i); break;
 	case ROWFMT_REAL: rowfmt_write_real(b, c->d); break;

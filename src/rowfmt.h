@@ -129,7 +129,4 @@ void rowfmt_free(struct rowfmt *f);
  * ("25.6", "1e+21"), or "null" when d is not finite. */
 void rowfmt_write_real(struct buf *b, double d);
 
-/* Append s[0..n) as a JSON string; bytes that are not UTF-8 become U+FFFD. */
-void rowfmt_write_jstring(struct buf *b, const char *s, size_t n);
-
 #endif

@@ -91,3 +91,17 @@ size_t utf8_encode(unsigned cp, char *out)
 	out[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
 }
+
+void utf8_append_lossy(struct buf *out, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t k = utf8_valid_prefix(s + i, n - i);
+		buf_add(out, s + i, k);
+		i += k;
+		if (i < n) {
+			buf_add(out, "\xEF\xBF\xBD", 3);
+			i++;
+		}
+	}
+}
