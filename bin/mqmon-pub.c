@@ -445,17 +445,7 @@ static void drain_and_disconnect(struct pub *p, int64_t deadline)
 		          p->pub.outstanding == 1 ? "" : "s");
 		p->status = MQMON_EXIT_RUNTIME;
 	}
-	if (conn_state(p->conn) != CONN_DOWN) {
-		conn_disconnect(p->conn);
-		while (conn_state(p->conn) != CONN_DOWN) {
-			struct pollfd fd;
-			conn_pollfd(p->conn, &fd);
-			if (fd.fd < 0)
-				break;
-			int n = poll(&fd, 1, conn_timeout_ms(p->conn));
-			conn_handle(p->conn, n > 0 ? fd.revents : 0);
-		}
-	}
+	conn_close(p->conn);
 }
 
 /* Failures beat rejected lines: 1, else 65, else 0. */

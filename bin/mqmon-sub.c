@@ -348,15 +348,7 @@ static int run(struct sub *s)
 		return s->status;
 	}
 	/* a normal DISCONNECT: the broker must not publish our will */
-	conn_disconnect(s->conn);
-	while (conn_state(s->conn) != CONN_DOWN) {
-		struct pollfd fd;
-		conn_pollfd(s->conn, &fd);
-		if (fd.fd < 0)
-			break;
-		int n = poll(&fd, 1, conn_timeout_ms(s->conn));
-		conn_handle(s->conn, n > 0 ? fd.revents : 0);
-	}
+	conn_close(s->conn);
 	return s->status;
 }
 

@@ -627,3 +627,18 @@ void conn_disconnect(struct conn *c)
 	if (rc != MOSQ_ERR_SUCCESS && c->state == CONN_CLOSING)
 		go_down(c, MQMON_EXIT_OK);
 }
+
+void conn_close(struct conn *c)
+{
+	if (c->state == CONN_DOWN)
+		return;
+	conn_disconnect(c);
+	while (c->state != CONN_DOWN) {
+		struct pollfd fd;
+		conn_pollfd(c, &fd);
+		if (fd.fd < 0)
+			break;
+		int n = poll(&fd, 1, conn_timeout_ms(c));
+		conn_handle(c, n > 0 ? fd.revents : 0);
+	}
+}

@@ -108,6 +108,10 @@ void conn_disconnect(struct conn *c);
  * never below min. */
 double conn_backoff_delay(double min, double max, unsigned failures, double u);
 
+/* conn_disconnect(), then drive the connection alone until it is down (at
+ * most --connect-timeout): the end of every program that connects. */
+void conn_close(struct conn *c);
+
 /* Human text for a libmosquitto error or a CONNACK reason code. */
 const char *conn_strerror(int rc);
 const char *conn_connack_string(const struct conn *c, int reason);
