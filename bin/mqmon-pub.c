@@ -287,17 +287,9 @@ static const char *apply_rewrites(struct pub *p, const char *topic, size_t len)
 	return buf_cstr(&p->topic_buf);
 }
 
-static bool blank(const struct line *ln)
-{
-	for (size_t i = 0; i < ln->len; i++)
-		if (ln->data[i] != ' ' && ln->data[i] != '\t' && ln->data[i] != '\r')
-			return false;
-	return true;
-}
-
 static enum step envelope_line(struct pub *p, const struct line *ln)
 {
-	if (blank(ln))
+	if (line_is_blank(ln))
 		return STEP_SKIPPED; /* as jq does, whitespace between values is nothing */
 	struct envelope e;
 	char err[512];

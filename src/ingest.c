@@ -653,11 +653,8 @@ static bool ingest_line(struct ingest *g, struct envelope_decoder *dec, const st
 		buf_addc(b, '\n');
 		out_commit(&g->tee);
 	}
-	for (size_t i = 0; i < ln->len; i++)
-		if (ln->data[i] != ' ' && ln->data[i] != '\t')
-			goto not_blank;
-	return true; /* whitespace between values is nothing, as in jq */
-not_blank:;
+	if (line_is_blank(ln))
+		return true; /* whitespace between values is nothing, as in jq */
 	struct envelope e;
 	char err[512];
 	enum envelope_result r = envelope_decode(dec, ln->data, ln->len, &e, err, sizeof err);

@@ -89,3 +89,11 @@ bool linereader_getline(struct linereader *lr, struct line *out)
 	}
 	return true;
 }
+
+bool line_is_blank(const struct line *ln)
+{
+	for (size_t i = 0; i < ln->len; i++)
+		if (ln->data[i] != ' ' && ln->data[i] != '\t' && ln->data[i] != '\r')
+			return false;
+	return true;
+}

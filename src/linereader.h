@@ -42,6 +42,9 @@ long linereader_fill(struct linereader *lr);
  * once at end of input).  Returns false when more input is needed. */
 bool linereader_next(struct linereader *lr, struct line *out);
 
+/* Only spaces, tabs and CRs: nothing, between JSON values (as jq has it). */
+bool line_is_blank(const struct line *ln);
+
 /* Blocking convenience: fill as needed until a line or end of input.
  * Returns false at end of input or on a read error (see lr->error). */
 bool linereader_getline(struct linereader *lr, struct line *out);
