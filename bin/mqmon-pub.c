@@ -22,7 +22,7 @@
 
 #include "conn.h"
 #include "envelope.h"
-#include "fleet.h"
+#include "simfleet.h"
 #include "linereader.h"
 #include "log.h"
 #include "mqmon.h"

@@ -26,6 +26,7 @@
 #include "conn.h"
 #include "log.h"
 #include "mqmon.h"
+#include "rng.h"
 #include "timeutil.h"
 #include "topic.h"
 
@@ -52,7 +53,7 @@ struct conn {
 	int64_t deadline; /* CONN_CONNECTING/CLOSING: when to give up */
 	char reason[256]; /* why the last attempt or connection failed */
 	char lib_error[200]; /* libmosquitto's first error message of an attempt */
-	uint64_t rng;
+	struct rng rng; /* jitter only needs to differ between clients */
 };
 
 static int lib_users;
@@ -146,7 +147,7 @@ const char *conn_strerror(int rc)
 	return clause(mosquitto_strerror(rc));
 }
 
-const char *conn_connack_string(const struct conn *c, int reason)
+static const char *conn_connack_string(const struct conn *c, int reason)
 {
 	if (c->o->protocol == 5)
 		return mosquitto_reason_string(reason);
@@ -174,15 +175,6 @@ static bool refusal_is_final(const struct conn *c, int reason)
 
 /* ---- backoff ---- */
 
-static double next_random(struct conn *c)
-{
-	/* xorshift64*: jitter only needs to differ between clients */
-	c->rng ^= c->rng >> 12;
-	c->rng ^= c->rng << 25;
-	c->rng ^= c->rng >> 27;
-	return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
 /* Exponential backoff with "equal jitter": half the step is fixed, half
  * random, so a fleet of clients does not reconnect in lockstep after a
  * broker restart, and no client retries faster than MIN. */
@@ -197,7 +189,7 @@ double conn_backoff_delay(double min, double max, unsigned failures, double u)
 
 static double backoff_seconds(struct conn *c)
 {
-	return conn_backoff_delay(c->o->reconnect_min, c->o->reconnect_max, c->failures, next_random(c));
+	return conn_backoff_delay(c->o->reconnect_min, c->o->reconnect_max, c->failures, rng_uniform(&c->rng));
 }
 
 /* ---- state changes ---- */
@@ -249,9 +241,9 @@ static void connection_failed(struct conn *c, const char *reason)
 	char when[32];
 	snprintf(when, sizeof when, delay < 10 ? "%.2g" : "%.0f", delay);
 	if (was_up)
-		mqmon_warn("connection lost: %s; retrying in %s s", reason, when);
+		mqmon_note("connection lost: %s; retrying in %s s", reason, when);
 	else
-		mqmon_warn("cannot connect to %s: %s; retrying in %s s", c->address, reason, when);
+		mqmon_note("cannot connect to %s: %s; retrying in %s s", c->address, reason, when);
 }
 
 static void attempt(struct conn *c)
@@ -412,7 +404,7 @@ static char *generated_id(struct conn *c)
 	const char *name = log_progname();
 	if (strncmp(name, "mqmon-", 6) == 0)
 		name += 6;
-	snprintf(id, 32, "mqmon-%.6s-%010llx", name, (unsigned long long)(c->rng & 0xFFFFFFFFFFULL));
+	snprintf(id, 32, "mqmon-%.6s-%010llx", name, (unsigned long long)(rng_next(&c->rng) & 0xFFFFFFFFFFULL));
 	return id;
 }
 
@@ -422,9 +414,7 @@ struct conn *conn_new(const struct conn_opts *o, const struct conn_handlers *h)
 	c->o = o;
 	if (h)
 		c->h = *h;
-	c->rng = (uint64_t)time_now_ms() * 6364136223846793005ULL ^ (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)c;
-	if (!c->rng)
-		c->rng = 1;
+	rng_seed_unique(&c->rng);
 	if (lib_users++ == 0)
 		mosquitto_lib_init();
 	if (strchr(o->host, ':'))
@@ -496,11 +486,6 @@ int conn_exit_status(const struct conn *c)
 const char *conn_address(const struct conn *c)
 {
 	return c->address;
-}
-
-int64_t conn_down_ms(const struct conn *c)
-{
-	return c->state == CONN_UP || !c->down_since ? 0 : time_mono_ms() - c->down_since;
 }
 
 void conn_start(struct conn *c)

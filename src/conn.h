@@ -91,8 +91,6 @@ static inline bool conn_is_up(const struct conn *c)
 int conn_exit_status(const struct conn *c);
 /* A printable "host:port". */
 const char *conn_address(const struct conn *c);
-/* Milliseconds the connection has been trying without success (0 when up). */
-int64_t conn_down_ms(const struct conn *c);
 
 /* Stop reading from the broker (for good): what it sends from now on is
  * neither read nor acknowledged, so a persistent session keeps it for the
@@ -114,6 +112,5 @@ void conn_close(struct conn *c);
 
 /* Human text for a libmosquitto error or a CONNACK reason code. */
 const char *conn_strerror(int rc);
-const char *conn_connack_string(const struct conn *c, int reason);
 
 #endif

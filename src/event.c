@@ -3,9 +3,6 @@
  */
 #include "config.h"
 
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "event.h"
@@ -30,50 +27,16 @@ static void key(struct buf *b, const char *k)
 	buf_addc(b, ':');
 }
 
-void event_strn(struct buf *b, const char *k, const char *val, size_t n)
-{
-	key(b, k);
-	json_write_text(b, val, n);
-}
-
 void event_str(struct buf *b, const char *k, const char *val)
 {
-	event_strn(b, k, val, strlen(val));
-}
-
-void event_int(struct buf *b, const char *k, long long val)
-{
 	key(b, k);
-	buf_printf(b, "%lld", val);
-}
-
-void event_double(struct buf *b, const char *k, double val)
-{
-	key(b, k);
-	if (!isfinite(val))
-		buf_adds(b, "null");
-	else {
-		/* the shortest text that reads back as the same double */
-		char tmp[32];
-		for (int prec = 15; prec <= 17; prec++) {
-			snprintf(tmp, sizeof tmp, "%.*g", prec, val);
-			if (strtod(tmp, NULL) == val)
-				break;
-		}
-		buf_adds(b, tmp);
-	}
+	json_write_text(b, val, strlen(val));
 }
 
 void event_bool(struct buf *b, const char *k, bool val)
 {
 	key(b, k);
 	buf_adds(b, val ? "true" : "false");
-}
-
-void event_raw(struct buf *b, const char *k, const char *json, size_t n)
-{
-	key(b, k);
-	buf_add(b, json, n);
 }
 
 void event_end(struct buf *b)

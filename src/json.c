@@ -4,7 +4,10 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -353,6 +356,23 @@ void json_write_text(struct buf *out, const char *s, size_t n)
 	utf8_append_lossy(&fixed, s, n);
 	json_write_string(out, fixed.data, fixed.len);
 	buf_free(&fixed);
+}
+
+void json_write_double(struct buf *out, double d)
+{
+	if (!isfinite(d)) {
+		buf_add(out, "null", 4);
+		return;
+	}
+	char tmp[40];
+	int n = 0;
+	/* 15 digits print 25.6 as "25.6"; 17 always read back exactly */
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	buf_add(out, tmp, (size_t)n);
 }
 
 bool json_object_begin(const char *p, size_t n, size_t *pos, struct json_err *err)

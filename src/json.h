@@ -56,6 +56,11 @@ void json_write_string(struct buf *out, const char *s, size_t n);
  * JSON. */
 void json_write_text(struct buf *out, const char *s, size_t n);
 
+/* Append the shortest decimal text of d that strtod() reads back as d
+ * ("25.6", "1e+21"), or null when d is not finite: the one way mqmon
+ * writes a double, in events, rows and meanings alike. */
+void json_write_double(struct buf *out, double d);
+
 /* Iterating an object's members: json_object_begin() positions after '{';
  * json_object_next() returns each member's raw key literal and value spans.
  * Both return false at the end or on error (err->msg set on error only). */

@@ -39,16 +39,12 @@ enum log_level log_get_level(void)
 {
 	return level;
 }
-bool log_debug_enabled(void)
-{
-	return level >= LOG_DEBUG;
-}
 
-static void emit(const char *fmt, va_list ap)
+static void emit_labelled(const char *label, const char *fmt, va_list ap)
 {
 	char line[2048];
 	int saved = errno;
-	int n = snprintf(line, sizeof line, "%s: ", progname);
+	int n = snprintf(line, sizeof line, "%s: %s", progname, label);
 	int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
 	if (len > sizeof line - 2)
@@ -58,6 +54,21 @@ static void emit(const char *fmt, va_list ap)
 	ssize_t w = write(STDERR_FILENO, line, len);
 	(void)w;
 	errno = saved;
+}
+
+static void emit(const char *fmt, va_list ap)
+{
+	emit_labelled("", fmt, ap);
+}
+
+void mqmon_warn(const char *fmt, ...)
+{
+	if (level < LOG_NORMAL)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit_labelled("warning: ", fmt, ap);
+	va_end(ap);
 }
 
 void mqmon_log(enum log_level min, const char *fmt, ...)

@@ -21,13 +21,13 @@ void mqmon_log(enum log_level min, const char *fmt, ...) __attribute__((format(p
 
 /* An error: always printed. */
 #define mqmon_err(...) mqmon_log(LOG_QUIET, __VA_ARGS__)
-/* A warning, or a notable event such as a connection change: hidden by
- * --quiet. */
-#define mqmon_warn(...) mqmon_log(LOG_NORMAL, __VA_ARGS__)
+/* Something the user should look at, though the program goes on:
+ * "mqmon-store: warning: …".  Hidden by --quiet. */
+void mqmon_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A notable event, such as a connection change: hidden by --quiet. */
 #define mqmon_note(...) mqmon_log(LOG_NORMAL, __VA_ARGS__)
 /* Only with -d/--debug. */
 #define mqmon_debug(...) mqmon_log(LOG_DEBUG, __VA_ARGS__)
-bool log_debug_enabled(void);
 
 /* A usage error: prints the message and "Try 'PROG --help'." and exits 2. */
 _Noreturn void mqmon_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

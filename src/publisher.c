@@ -104,7 +104,7 @@ int publisher_send(struct publisher *p, const char *topic, const void *payload, 
 	}
 	p->published++;
 	if (qos > 0)
-		p->acked_qos[(unsigned)mid / 64] |= 1ULL << ((unsigned)mid % 64);
+		p->unacked_mids[(unsigned)mid / 64] |= 1ULL << ((unsigned)mid % 64);
 	ratelimit_take(&p->rate);
 	return rc;
 }
@@ -112,7 +112,7 @@ int publisher_send(struct publisher *p, const char *topic, const void *payload, 
 void publisher_acked(struct publisher *p, int mid, int reason_code)
 {
 	uint64_t bit = 1ULL << ((unsigned)mid % 64);
-	uint64_t *word = &p->acked_qos[(unsigned)mid / 64 % (65536 / 64)];
+	uint64_t *word = &p->unacked_mids[(unsigned)mid / 64 % (65536 / 64)];
 	if (*word & bit)
 		*word &= ~bit;
 	else if (p->outstanding_qos0 > 0)
@@ -126,7 +126,9 @@ void publisher_acked(struct publisher *p, int mid, int reason_code)
 	}
 }
 
-void publisher_connection_lost(struct publisher *p)
+/* The connection is lost: unwritten QoS 0 messages are gone (at most
+ * once), QoS 1/2 ones will be re-sent. */
+static void connection_lost(struct publisher *p)
 {
 	p->outstanding -= p->outstanding_qos0;
 	p->outstanding_qos0 = 0;
@@ -141,5 +143,5 @@ void publisher_on_disconnect(void *publisher, bool lost, const char *reason)
 {
 	(void)reason;
 	if (lost)
-		publisher_connection_lost(publisher);
+		connection_lost(publisher);
 }

@@ -35,7 +35,7 @@ struct publisher {
 	long max_inflight; /* cap on outstanding messages */
 	long outstanding; /* accepted, not yet acknowledged (QoS 0: not yet written) */
 	long outstanding_qos0;
-	uint64_t acked_qos[65536 / 64]; /* mids of QoS 1/2 messages awaiting their ack */
+	uint64_t unacked_mids[65536 / 64]; /* mids of QoS 1/2 messages awaiting their ack */
 	struct ratelimit rate;
 	unsigned long published; /* accepted by libmosquitto */
 	unsigned long acked; /* acknowledged (QoS 0: written) */
@@ -61,10 +61,6 @@ int publisher_send(struct publisher *p, const char *topic, const void *payload, 
 
 /* Call from the connection's on_publish handler. */
 void publisher_acked(struct publisher *p, int mid, int reason_code);
-/* Call when the connection is lost: unwritten QoS 0 messages are gone
- * (at most once), QoS 1/2 ones will be re-sent. */
-void publisher_connection_lost(struct publisher *p);
-
 /* The two as connection handlers (conn_handlers.ctx = the publisher), for
  * a program whose connection only publishes. */
 void publisher_on_publish(void *publisher, int mid, int reason_code);

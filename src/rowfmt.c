@@ -47,23 +47,6 @@ void rowfmt_free(struct rowfmt *f)
 	memset(f, 0, sizeof *f);
 }
 
-void rowfmt_write_real(struct buf *b, double d)
-{
-	if (!isfinite(d)) {
-		buf_add(b, "null", 4);
-		return;
-	}
-	char tmp[40];
-	int n = 0;
-	/* 15 digits print 25.6 as "25.6"; 17 always read back exactly */
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-		if (strtod(tmp, NULL) == d)
-			break;
-	}
-	buf_add(b, tmp, (size_t)n);
-}
-
 /* The cell as plain text (table and CSV): strings as they are (made valid
  * UTF-8), numbers in decimal, null as nothing. */
 static void cell_text(struct buf *b, const struct rowfmt_cell *c)
@@ -73,7 +56,7 @@ static void cell_text(struct buf *b, const struct rowfmt_cell *c)
 	case ROWFMT_STR:
 	case ROWFMT_JSON: utf8_append_lossy(b, c->s, c->len); break;
 	case ROWFMT_INT: buf_printf(b, "%" PRId64, c->i); break;
-	case ROWFMT_REAL: rowfmt_write_real(b, c->d); break;
+	case ROWFMT_REAL: json_write_double(b, c->d); break;
 	case ROWFMT_BOOL: buf_adds(b, c->b ? "true" : "false"); break;
 	}
 }
@@ -85,7 +68,7 @@ static void cell_json(struct buf *b, const struct rowfmt_cell *c)
 	case ROWFMT_STR: json_write_text(b, c->s, c->len); break;
 	case ROWFMT_JSON: buf_add(b, c->s, c->len); break;
 	case ROWFMT_INT: buf_printf(b, "%" PRId64, c->i); break;
-	case ROWFMT_REAL: rowfmt_write_real(b, c->d); break;
+	case ROWFMT_REAL: json_write_double(b, c->d); break;
 	case ROWFMT_BOOL: buf_adds(b, c->b ? "true" : "false"); break;
 	}
 }

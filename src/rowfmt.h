@@ -125,8 +125,4 @@ bool rowfmt_finish(struct rowfmt *f);
 
 void rowfmt_free(struct rowfmt *f);
 
-/* Append the shortest decimal text of d that strtod() reads back as d
- * ("25.6", "1e+21"), or "null" when d is not finite. */
-void rowfmt_write_real(struct buf *b, double d);
-
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fleet.h"
+#include "simfleet.h"
 #include "log.h"
 #include "mqmon.h"
 #include "publisher.h"
@@ -29,7 +29,7 @@ struct device {
 
 struct sim {
 	const struct simulate_opts *o;
-	struct fleet fleet;
+	struct simfleet model;
 	struct device *dev;
 	struct ratelimit rate;
 	struct buf topic, body;
@@ -57,13 +57,13 @@ static void setup_device(struct sim *s, unsigned i, int64_t now)
 	struct buf b = BUF_INIT;
 	d->opts = *base;
 	if (base->id)
-		buf_printf(&b, "%s-%s", base->id, s->fleet.dev[i].id);
+		buf_printf(&b, "%s-%s", base->id, s->model.dev[i].id);
 	else
-		buf_printf(&b, "sim%d-%s", (int)getpid() % 100000, s->fleet.dev[i].id);
+		buf_printf(&b, "sim%d-%s", (int)getpid() % 100000, s->model.dev[i].id);
 	d->id = xstrdup(buf_cstr(&b));
 	buf_free(&b);
 	d->opts.id = d->id;
-	fleet_status(&s->fleet, i, false, now, &s->topic, &s->body);
+	simfleet_status(&s->model, i, false, now, &s->topic, &s->body);
 	d->will_topic = xstrndup(s->topic.data, s->topic.len);
 	d->will_payload = xstrndup(s->body.data, s->body.len);
 	d->opts.will_topic = d->will_topic;
@@ -78,7 +78,7 @@ static void setup_device(struct sim *s, unsigned i, int64_t now)
 static void announce(struct sim *s, unsigned i, bool online)
 {
 	struct device *d = &s->dev[i];
-	fleet_status(&s->fleet, i, online, time_now_ms(), &s->topic, &s->body);
+	simfleet_status(&s->model, i, online, time_now_ms(), &s->topic, &s->body);
 	int qos = s->o->conn->qos;
 	if (publisher_send(&d->pub, s->topic.data, s->body.data, s->body.len, qos, true, NULL) == MOSQ_ERR_SUCCESS)
 		d->announced = online;
@@ -87,15 +87,15 @@ static void announce(struct sim *s, unsigned i, bool online)
 /* One periodic message from the next device that can take it. */
 static bool send_next(struct sim *s)
 {
-	for (unsigned tries = 0; tries < s->fleet.n; tries++) {
-		struct device *d = &s->dev[s->fleet.next];
+	for (unsigned tries = 0; tries < s->model.n; tries++) {
+		struct device *d = &s->dev[s->model.next];
 		if (!d->announced || !publisher_ready(&d->pub)) {
-			s->fleet.next = (s->fleet.next + 1) % s->fleet.n;
+			s->model.next = (s->model.next + 1) % s->model.n;
 			continue;
 		}
-		enum fleet_kind kind;
+		enum simfleet_kind kind;
 		bool retain;
-		fleet_next(&s->fleet, time_now_ms(), &s->topic, &s->body, &kind, &retain);
+		simfleet_next(&s->model, time_now_ms(), &s->topic, &s->body, &kind, &retain);
 		if (publisher_send(&d->pub, s->topic.data, s->body.data, s->body.len, s->o->conn->qos, retain, NULL) ==
 		    MOSQ_ERR_SUCCESS) {
 			s->sent++;
@@ -108,7 +108,7 @@ static bool send_next(struct sim *s)
 
 static bool all_idle(const struct sim *s)
 {
-	for (unsigned i = 0; i < s->fleet.n; i++)
+	for (unsigned i = 0; i < s->model.n; i++)
 		if (conn_state(s->dev[i].conn) != CONN_DOWN && !publisher_idle(&s->dev[i].pub))
 			return false;
 	return true;
@@ -116,7 +116,7 @@ static bool all_idle(const struct sim *s)
 
 static bool all_down(const struct sim *s)
 {
-	for (unsigned i = 0; i < s->fleet.n; i++)
+	for (unsigned i = 0; i < s->model.n; i++)
 		if (conn_state(s->dev[i].conn) != CONN_DOWN)
 			return false;
 	return true;
@@ -125,7 +125,7 @@ static bool all_down(const struct sim *s)
 /* Poll every connection once; returns false on a signal. */
 static bool poll_all(struct sim *s, struct pollfd *fds, int sigfd, int timeout)
 {
-	unsigned n = s->fleet.n;
+	unsigned n = s->model.n;
 	for (unsigned i = 0; i < n; i++) {
 		conn_pollfd(s->dev[i].conn, &fds[i]);
 		int t = conn_timeout_ms(s->dev[i].conn);
@@ -147,14 +147,14 @@ static bool poll_all(struct sim *s, struct pollfd *fds, int sigfd, int timeout)
 static void say_goodbye(struct sim *s, struct pollfd *fds, int sigfd)
 {
 	s->leaving = true;
-	for (unsigned i = 0; i < s->fleet.n; i++)
+	for (unsigned i = 0; i < s->model.n; i++)
 		if (conn_is_up(s->dev[i].conn))
 			announce(s, i, false);
 	double limit = s->o->conn->connect_timeout > 0 ? s->o->conn->connect_timeout : 10;
 	int64_t deadline = time_mono_ms() + (int64_t)(limit * 1000);
 	while (!all_idle(s) && time_mono_ms() < deadline)
 		poll_all(s, fds, sigfd, 100);
-	for (unsigned i = 0; i < s->fleet.n; i++)
+	for (unsigned i = 0; i < s->model.n; i++)
 		conn_disconnect(s->dev[i].conn);
 	while (!all_down(s) && time_mono_ms() < deadline)
 		poll_all(s, fds, sigfd, 100);
@@ -164,7 +164,7 @@ int simulate_run(const struct simulate_opts *o)
 {
 	struct sim s = {.o = o};
 	int64_t now = time_now_ms();
-	fleet_init(&s.fleet, o->devices, o->prefix, (uint64_t)now ^ (uint64_t)getpid() << 20, now);
+	simfleet_init(&s.model, o->devices, o->prefix, (uint64_t)now ^ (uint64_t)getpid() << 20, now);
 	ratelimit_init(&s.rate, o->rate > 0 ? o->rate : o->devices);
 	s.dev = xcalloc(o->devices, sizeof *s.dev);
 	struct pollfd *fds = xcalloc(o->devices + 1, sizeof *fds);
@@ -203,6 +203,6 @@ int simulate_run(const struct simulate_opts *o)
 	free(fds);
 	buf_free(&s.topic);
 	buf_free(&s.body);
-	fleet_free(&s.fleet);
+	simfleet_free(&s.model);
 	return status;
 }

@@ -130,8 +130,7 @@ struct pattern_level {
 };
 
 struct topic_pattern {
-	char *text;
-	char *filter;
+	char *filter; /* captures as '+': what matching starts with */
 	struct pattern_level *levels;
 	size_t nlevels;
 };
@@ -143,7 +142,6 @@ void topic_pattern_free(struct topic_pattern *p)
 	for (size_t i = 0; i < p->nlevels; i++)
 		free(p->levels[i].text);
 	free(p->levels);
-	free(p->text);
 	free(p->filter);
 	free(p);
 }
@@ -156,7 +154,6 @@ struct topic_pattern *topic_pattern_compile(const char *pattern, const char **wh
 		return NULL;
 	}
 	struct topic_pattern *p = xcalloc(1, sizeof *p);
-	p->text = xstrdup(pattern);
 	size_t count = 1;
 	for (size_t i = 0; i < n; i++)
 		count += pattern[i] == '/';
@@ -202,15 +199,6 @@ struct topic_pattern *topic_pattern_compile(const char *pattern, const char **wh
 bad:
 	topic_pattern_free(p);
 	return NULL;
-}
-
-const char *topic_pattern_filter(const struct topic_pattern *p)
-{
-	return p->filter;
-}
-const char *topic_pattern_text(const struct topic_pattern *p)
-{
-	return p->text;
 }
 
 int topic_pattern_match(const struct topic_pattern *p, const char *topic, size_t tn,

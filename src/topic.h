@@ -38,9 +38,6 @@ struct topic_capture {
 /* Returns NULL and sets *why on a malformed pattern. */
 struct topic_pattern *topic_pattern_compile(const char *pattern, const char **why);
 void topic_pattern_free(struct topic_pattern *p);
-/* The pattern as a subscription filter (captures become '+'); owned by p. */
-const char *topic_pattern_filter(const struct topic_pattern *p);
-const char *topic_pattern_text(const struct topic_pattern *p);
 /* On a match returns the number of captures stored in caps (at most
  * TOPIC_MAX_CAPTURES); returns -1 if the topic does not match. */
 int topic_pattern_match(const struct topic_pattern *p, const char *topic, size_t len,

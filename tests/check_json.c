@@ -2,10 +2,11 @@
  * check_json.c — unit tests for src/json.h: the RFC 8259 grammar as the
  * validator sees it (numbers, strings and their escapes, UTF-8, containers,
  * the JSON_MAX_DEPTH bound without recursion), string decoding and writing,
- * compaction, and walking an object's members.
+ * compaction, the shortest exact double, and walking an object's members.
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -458,6 +459,27 @@ START_TEST(test_object_iteration_errors)
 }
 END_TEST
 
+START_TEST(test_write_double)
+{
+	static const struct {
+		double d;
+		const char *text;
+	} cases[] = {
+	        {25.6, "25.6"}, {0.1, "0.1"},       {26, "26"},
+	        {-0.5, "-0.5"}, {1e21, "1e+21"},    {1.0 / 3, "0.3333333333333333"},
+	        {NAN, "null"},  {INFINITY, "null"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b = BUF_INIT;
+		json_write_double(&b, cases[i].d);
+		ck_assert_str_eq(buf_cstr(&b), cases[i].text);
+		if (isfinite(cases[i].d))
+			ck_assert(strtod(buf_cstr(&b), NULL) == cases[i].d);
+		buf_free(&b);
+	}
+}
+END_TEST
+
 static Suite *json_suite(void)
 {
 	Suite *s = suite_create("json");
@@ -474,6 +496,7 @@ static Suite *json_suite(void)
 	tcase_add_test(tc, test_string_decode_position_and_errors);
 	tcase_add_test(tc, test_write_string);
 	tcase_add_test(tc, test_compact);
+	tcase_add_test(tc, test_write_double);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("objects");
 	tcase_add_test(tc, test_object_iteration);

@@ -90,27 +90,6 @@ START_TEST(test_ndjson_no_rows)
 }
 END_TEST
 
-START_TEST(test_real_shortest)
-{
-	static const struct {
-		double d;
-		const char *text;
-	} cases[] = {
-	        {25.6, "25.6"}, {0.1, "0.1"},       {26, "26"},
-	        {-0.5, "-0.5"}, {1e21, "1e+21"},    {1.0 / 3, "0.3333333333333333"},
-	        {NAN, "null"},  {INFINITY, "null"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct buf b = BUF_INIT;
-		rowfmt_write_real(&b, cases[i].d);
-		ck_assert_str_eq(buf_cstr(&b), cases[i].text);
-		if (isfinite(cases[i].d))
-			ck_assert(strtod(buf_cstr(&b), NULL) == cases[i].d);
-		buf_free(&b);
-	}
-}
-END_TEST
-
 START_TEST(test_table_alignment)
 {
 	static const char *const names[] = {"topic", "count", "last"};
@@ -248,7 +227,6 @@ static Suite *rowfmt_suite(void)
 	tcase_add_test(tc, test_ndjson_types);
 	tcase_add_test(tc, test_ndjson_escaping);
 	tcase_add_test(tc, test_ndjson_no_rows);
-	tcase_add_test(tc, test_real_shortest);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("table");
 	tcase_add_test(tc, test_table_alignment);

@@ -219,8 +219,6 @@ START_TEST(test_pattern_captures)
 	const char *why = NULL;
 	struct topic_pattern *p = topic_pattern_compile("autocore/{device}/relay/{key}/status", &why);
 	ck_assert_msg(p != NULL, "%s", why);
-	ck_assert_str_eq(topic_pattern_filter(p), "autocore/+/relay/+/status");
-	ck_assert_str_eq(topic_pattern_text(p), "autocore/{device}/relay/{key}/status");
 
 	struct topic_capture caps[TOPIC_MAX_CAPTURES];
 	const char *t = "autocore/ESP32_001/relay/3/status";
@@ -271,7 +269,6 @@ START_TEST(test_pattern_wildcards)
 	const char *why;
 	struct topic_pattern *p = topic_pattern_compile("+/{device}/#", &why);
 	ck_assert_ptr_nonnull(p);
-	ck_assert_str_eq(topic_pattern_filter(p), "+/+/#");
 	struct topic_capture caps[TOPIC_MAX_CAPTURES];
 	const char *t = "autocore/dev1/relay/0/status";
 	ck_assert_int_eq(topic_pattern_match(p, t, strlen(t), caps), 1);
@@ -288,7 +285,6 @@ START_TEST(test_pattern_wildcards)
 	/* a pattern without captures */
 	p = topic_pattern_compile("a/+/c", &why);
 	ck_assert_ptr_nonnull(p);
-	ck_assert_str_eq(topic_pattern_filter(p), "a/+/c");
 	ck_assert_int_eq(topic_pattern_match(p, "a/b/c", 5, caps), 0);
 	ck_assert_int_eq(topic_pattern_match(p, "a/b/d", 5, caps), -1);
 	topic_pattern_free(p);

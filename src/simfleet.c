@@ -1,5 +1,5 @@
 /*
- * fleet.c — the simulated fleet's behaviour.  Values wander in small random
+ * simfleet.c — the simulated fleet's behaviour.  Values wander in small random
  * steps within plausible ranges, and about one telemetry message in fifty
  * carries a temperature spike, so alert and anomaly rules have something to
  * find.
@@ -10,44 +10,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fleet.h"
+#include "simfleet.h"
 #include "mqmon.h"
+#include "rng.h"
 #include "timeutil.h"
 
-static double uniform(struct fleet *f)
-{
-	f->rng ^= f->rng >> 12;
-	f->rng ^= f->rng << 25;
-	f->rng ^= f->rng >> 27;
-	return (double)((f->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
 /* Move v by up to ±step, kept within [lo, hi]. */
-static double wander(struct fleet *f, double v, double step, double lo, double hi)
+static double wander(struct simfleet *f, double v, double step, double lo, double hi)
 {
-	v += (uniform(f) * 2 - 1) * step;
+	v += (rng_uniform(&f->rng) * 2 - 1) * step;
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
-void fleet_init(struct fleet *f, unsigned n, const char *prefix, uint64_t seed, int64_t now_ms)
+void simfleet_init(struct simfleet *f, unsigned n, const char *prefix, uint64_t seed, int64_t now_ms)
 {
 	memset(f, 0, sizeof *f);
 	f->n = n;
 	f->prefix = xstrdup(prefix);
-	f->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
+	rng_seed(&f->rng, seed);
 	f->dev = xcalloc(n, sizeof *f->dev);
 	for (unsigned i = 0; i < n; i++) {
-		struct fleet_device *d = &f->dev[i];
+		struct simfleet_device *d = &f->dev[i];
 		snprintf(d->id, sizeof d->id, "ESP32_%03u", i + 1);
-		d->temperature = 22 + uniform(f) * 6;
-		d->humidity = 40 + uniform(f) * 10;
-		d->voltage = 3.25 + uniform(f) * 0.08;
-		d->memory_free = 42000 + (long)(uniform(f) * 6000);
+		d->temperature = 22 + rng_uniform(&f->rng) * 6;
+		d->humidity = 40 + rng_uniform(&f->rng) * 10;
+		d->voltage = 3.25 + rng_uniform(&f->rng) * 0.08;
+		d->memory_free = 42000 + (long)(rng_uniform(&f->rng) * 6000);
 		d->started_ms = now_ms;
 	}
 }
 
-void fleet_free(struct fleet *f)
+void simfleet_free(struct simfleet *f)
 {
 	free(f->dev);
 	free(f->prefix);
@@ -61,9 +54,9 @@ static void stamp(struct buf *body, int64_t now_ms)
 	buf_printf(body, ",\"timestamp\":\"%s\"}", ts);
 }
 
-void fleet_status(struct fleet *f, unsigned i, bool online, int64_t now_ms, struct buf *topic, struct buf *body)
+void simfleet_status(struct simfleet *f, unsigned i, bool online, int64_t now_ms, struct buf *topic, struct buf *body)
 {
-	struct fleet_device *d = &f->dev[i];
+	struct simfleet_device *d = &f->dev[i];
 	buf_reset(topic);
 	buf_reset(body);
 	buf_printf(topic, "%s/%s/status", f->prefix, d->id);
@@ -76,15 +69,15 @@ void fleet_status(struct fleet *f, unsigned i, bool online, int64_t now_ms, stru
 	buf_cstr(topic);
 }
 
-static void telemetry(struct fleet *f, struct fleet_device *d, int64_t now_ms, struct buf *body)
+static void telemetry(struct simfleet *f, struct simfleet_device *d, int64_t now_ms, struct buf *body)
 {
 	d->temperature = wander(f, d->temperature, 0.15, 15, 35);
 	d->humidity = wander(f, d->humidity, 0.4, 20, 80);
 	d->voltage = wander(f, d->voltage, 0.005, 3.1, 3.4);
 	d->memory_free = (long)wander(f, (double)d->memory_free, 300, 30000, 52000);
 	double temperature = d->temperature;
-	if (uniform(f) < 0.02)
-		temperature += 10 + uniform(f) * 10; /* a spike */
+	if (rng_uniform(&f->rng) < 0.02)
+		temperature += 10 + rng_uniform(&f->rng) * 10; /* a spike */
 	buf_printf(body,
 	           "{\"device_id\":\"%s\",\"temperature\":%.1f,\"humidity\":%.1f,\"voltage\":%.2f,"
 	           "\"memory_free\":%ld",
@@ -92,27 +85,27 @@ static void telemetry(struct fleet *f, struct fleet_device *d, int64_t now_ms, s
 	stamp(body, now_ms);
 }
 
-static unsigned relay_change(struct fleet *f, struct fleet_device *d, int64_t now_ms, struct buf *body)
+static unsigned relay_change(struct simfleet *f, struct simfleet_device *d, int64_t now_ms, struct buf *body)
 {
 	static const char *const causes[] = {"manual", "schedule", "automation"};
-	unsigned r = (unsigned)(uniform(f) * FLEET_RELAYS) % FLEET_RELAYS;
+	unsigned r = (unsigned)(rng_uniform(&f->rng) * SIMFLEET_RELAYS) % SIMFLEET_RELAYS;
 	d->relay[r] = !d->relay[r];
 	buf_printf(body, "{\"device_id\":\"%s\",\"relay_index\":%u,\"state\":%s,\"triggered_by\":\"%s\"", d->id, r,
-	           d->relay[r] ? "true" : "false", causes[(unsigned)(uniform(f) * 3) % 3]);
+	           d->relay[r] ? "true" : "false", causes[(unsigned)(rng_uniform(&f->rng) * 3) % 3]);
 	stamp(body, now_ms);
 	return r;
 }
 
-unsigned fleet_next(struct fleet *f, int64_t now_ms, struct buf *topic, struct buf *body, enum fleet_kind *kind,
-                    bool *retain)
+unsigned simfleet_next(struct simfleet *f, int64_t now_ms, struct buf *topic, struct buf *body,
+                       enum simfleet_kind *kind, bool *retain)
 {
 	unsigned i = f->next;
 	f->next = (f->next + 1) % f->n;
-	struct fleet_device *d = &f->dev[i];
-	double pick = uniform(f);
+	struct simfleet_device *d = &f->dev[i];
+	double pick = rng_uniform(&f->rng);
 	if (pick < 0.05) {
-		fleet_status(f, i, true, now_ms, topic, body);
-		*kind = FLEET_STATUS;
+		simfleet_status(f, i, true, now_ms, topic, body);
+		*kind = SIMFLEET_STATUS;
 		*retain = true;
 		return i;
 	}
@@ -122,11 +115,11 @@ unsigned fleet_next(struct fleet *f, int64_t now_ms, struct buf *topic, struct b
 	if (pick < 0.15) {
 		unsigned r = relay_change(f, d, now_ms, body);
 		buf_printf(topic, "%s/%s/relay/%u/status", f->prefix, d->id, r);
-		*kind = FLEET_RELAY;
+		*kind = SIMFLEET_RELAY;
 	} else {
 		telemetry(f, d, now_ms, body);
 		buf_printf(topic, "%s/%s/telemetry", f->prefix, d->id);
-		*kind = FLEET_TELEMETRY;
+		*kind = SIMFLEET_TELEMETRY;
 	}
 	buf_cstr(topic);
 	return i;
