@@ -27,7 +27,7 @@
 #include "log.h"
 #include "mqmon.h"
 #include "opt.h"
-#include "props.h"
+#include "mqttprops.h"
 #include "publisher.h"
 #include "reject.h"
 #include "sig.h"
@@ -323,7 +323,7 @@ static enum step envelope_line(struct pub *p, const struct line *ln)
 	bool retain = e.retain >= 0 ? e.retain : p->retain;
 	mosquitto_property *props = NULL;
 	if (e.props && p->conn_opts.protocol == 5) {
-		if (!props_build(e.props, &props, &why)) {
+		if (!mqttprops_build(e.props, &props, &why)) {
 			reject_line(&p->rej, ln->lineno, ln->data, ln->len, "%s", why);
 			return STEP_SKIPPED;
 		}

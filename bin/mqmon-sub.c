@@ -24,7 +24,7 @@
 #include "mqmon.h"
 #include "opt.h"
 #include "out.h"
-#include "props.h"
+#include "mqttprops.h"
 #include "sig.h"
 #include "timeutil.h"
 #include "topic.h"
@@ -64,7 +64,7 @@ struct sub {
 	struct conn_opts conn_opts;
 	struct conn *conn;
 	struct out out;
-	struct props_reader props;
+	struct mqttprops_reader props;
 	char **filters; /* as subscribed ($share prefix applied) */
 	size_t nfilters;
 	long received;
@@ -159,7 +159,7 @@ static void write_message(struct sub *s, const struct mosquitto_message *m, cons
 		        .retain = m->retain,
 		        .ts_ms = time_now_ms(),
 		        .mid = m->qos > 0 ? m->mid : 0,
-		        .props = props ? props_read(&s->props, props) : NULL,
+		        .props = props ? mqttprops_read(&s->props, props) : NULL,
 		};
 		envelope_encode(b, &e);
 		break;
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 		mqmon_usage_error("%s", why);
 
 	out_init(&s.out, STDOUT_FILENO);
-	props_reader_init(&s.props);
+	mqttprops_reader_init(&s.props);
 	build_filters(&s);
 	struct conn_handlers h = {
 	        .ctx = &s,
@@ -398,7 +398,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < s.nfilters; i++)
 		free(s.filters[i]);
 	free(s.filters);
-	props_reader_free(&s.props);
+	mqttprops_reader_free(&s.props);
 	out_free(&s.out);
 	opt_list_free(&s.topics);
 	opt_list_free(&s.excludes);

@@ -8,8 +8,10 @@
  * text (validated, not rebuilt, so 27.60 stays 27.60; compacted only when
  * it spans several lines), else valid UTF-8 goes in as a string, else
  * base64.  Decoding also accepts what mosquitto_sub -F %j and -F %J print
- * (tst, properties/user-properties, retain 0/1), and reports a precise
- * error naming the field at fault.
+ * (tst, properties/user-properties, retain 0/1, "payload":null with
+ * "payloadlen":0 for the empty body, payloadlen telling a text body from
+ * the JSON text of a string), and reports a precise error naming the
+ * field at fault.
  */
 #ifndef MQMON_ENVELOPE_H
 #define MQMON_ENVELOPE_H
@@ -19,31 +21,9 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "props.h"
 
 enum envelope_enc { ENC_JSON, ENC_UTF8, ENC_BASE64 };
-
-struct envelope_user_prop {
-	const char *key;
-	size_t key_len;
-	const char *val;
-	size_t val_len;
-};
-
-/* MQTT 5 properties; a NULL pointer or has_* false means absent. */
-struct envelope_props {
-	const char *content_type;
-	size_t content_type_len;
-	const char *response_topic;
-	size_t response_topic_len;
-	const char *correlation; /* bytes, any content */
-	size_t correlation_len;
-	bool has_expiry;
-	uint32_t message_expiry;
-	bool has_payload_format;
-	int payload_format;
-	const struct envelope_user_prop *user;
-	size_t nuser;
-};
 
 struct envelope {
 	const char *topic; /* NULL when absent on input */
@@ -56,7 +36,7 @@ struct envelope {
 	int64_t ts_ms; /* wall clock ms */
 	bool has_ts;
 	int mid; /* 0 = none */
-	const struct envelope_props *props; /* NULL = none */
+	const struct props *props; /* NULL = none */
 };
 
 /* Append e as one JSON line (with '\n') to out.  e->enc is ignored: the
@@ -69,9 +49,7 @@ enum envelope_enc envelope_pick_enc(const char *body, size_t len);
 /* Decoding keeps its strings in the decoder, valid until the next call. */
 struct envelope_decoder {
 	struct buf scratch;
-	struct envelope_user_prop *user;
-	size_t user_cap;
-	struct envelope_props props;
+	struct props_parser props;
 };
 
 enum envelope_result {

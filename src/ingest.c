@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mqmon.h"
 #include "out.h"
+#include "props.h"
 #include "rules.h"
 #include "sig.h"
 #include "store.h"
@@ -613,16 +614,9 @@ static bool store_message(struct ingest *g, const struct envelope *e, const stru
 		sqlite3_bind_blob(st, 7, e->payload, (int)e->payload_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_text(st, 7, e->payload, (int)e->payload_len, SQLITE_STATIC);
-	if (e->props) {
-		/* the props object as the encoder writes it */
-		buf_reset(&g->scratch);
-		struct envelope only = {.topic = "", .payload = "", .props = e->props};
-		envelope_encode(&g->scratch, &only);
-		const char *start = strstr(buf_cstr(&g->scratch), ",\"props\":");
-		const char *end = start ? strstr(start, ",\"enc\":") : NULL;
-		if (start && end)
-			sqlite3_bind_text(st, 8, start + 9, (int)(end - start - 9), SQLITE_TRANSIENT);
-	}
+	buf_reset(&g->scratch);
+	if (e->props && props_write_json(&g->scratch, e->props))
+		sqlite3_bind_text(st, 8, g->scratch.data, (int)g->scratch.len, SQLITE_STATIC);
 	bool ok = run(g, st, "store the message", ln->lineno);
 	if (ok) {
 		note_topic(g, e, ts, rule ? rule_kind_name(kind) : NULL, device);

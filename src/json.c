@@ -431,3 +431,25 @@ bool json_key_is(const struct json_member *m, const char *name)
 	size_t len = strlen(name);
 	return m->key_len == len + 2 && memcmp(m->key + 1, name, len) == 0;
 }
+
+bool json_value_is(const struct json_member *m, const char *text)
+{
+	size_t n = strlen(text);
+	return m->val_len == n && memcmp(m->val, text, n) == 0;
+}
+
+bool json_uint(const char *v, size_t n, unsigned long max, unsigned long *out)
+{
+	if (n == 0 || n > 10)
+		return false;
+	unsigned long x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		x = x * 10 + (unsigned long)(v[i] - '0');
+	}
+	if (x > max)
+		return false;
+	*out = x;
+	return true;
+}

@@ -74,5 +74,11 @@ bool json_object_begin(const char *p, size_t n, size_t *pos, struct json_err *er
 bool json_object_next(const char *p, size_t n, size_t *pos, struct json_member *m, struct json_err *err);
 /* True if the key literal equals the plain ASCII name (no escapes). */
 bool json_key_is(const struct json_member *m, const char *name);
+/* True if the member's value is exactly the JSON text given ("true",
+ * "\"base64\""). */
+bool json_value_is(const struct json_member *m, const char *text);
+/* A non-negative integer written without fraction or exponent, at most
+ * max (and at most 10 digits). */
+bool json_uint(const char *v, size_t n, unsigned long max, unsigned long *out);
 
 #endif

@@ -1,34 +1,71 @@
 /*
- * props.h — MQTT 5 properties between libmosquitto's property lists and the
- * envelope's "props" object (SPEC §1).
+ * props.h — MQTT 5 message properties as the envelope's "props" object
+ * (SPEC §1):
+ *
+ *   {"content_type":"text/plain","response_topic":"a/reply",
+ *    "correlation_data":"c-1","message_expiry":3600,"payload_format":1,
+ *    "user":{"k":["a","b"],"x":"y"}}
+ *
+ * correlation_data is a string, or base64 with "correlation_enc":"base64"
+ * when it is not UTF-8; a repeated user key becomes an array.  The reader
+ * also takes mosquitto_sub's spelling (content-type, response-topic,
+ * correlation-data, message-expiry-interval, payload-format-indicator,
+ * user-properties).  Nothing here knows about libmosquitto (mqttprops.h
+ * converts to and from its property lists) or about whole envelopes, so
+ * mqmon-store can keep props as text and read them back on their own.
  */
 #ifndef MQMON_PROPS_H
 #define MQMON_PROPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include <mosquitto.h>
+#include "buf.h"
 
-#include "envelope.h"
-
-/* Holds the copies libmosquitto hands out while reading properties. */
-struct props_reader {
-	struct envelope_props props;
-	struct envelope_user_prop *user;
-	size_t user_cap;
-	char **owned;
-	size_t nowned, owned_cap;
+struct props_user {
+	const char *key;
+	size_t key_len;
+	const char *val;
+	size_t val_len;
 };
 
-void props_reader_init(struct props_reader *r);
-void props_reader_free(struct props_reader *r);
-/* Read the PUBLISH properties envelopes show.  Returns NULL when there are
- * none, else r->props (valid until the next call). */
-const struct envelope_props *props_read(struct props_reader *r, const mosquitto_property *list);
+/* A NULL pointer or has_* false means absent.  Strings are bytes plus a
+ * length, owned by whoever filled the struct. */
+struct props {
+	const char *content_type;
+	size_t content_type_len;
+	const char *response_topic;
+	size_t response_topic_len;
+	const char *correlation; /* bytes, any content */
+	size_t correlation_len;
+	bool has_expiry;
+	uint32_t message_expiry;
+	bool has_payload_format;
+	int payload_format;
+	const struct props_user *user;
+	size_t nuser;
+};
 
-/* Build a PUBLISH property list; *out must be freed with
- * mosquitto_property_free_all().  Returns false with *why on a value
- * libmosquitto refuses. */
-bool props_build(const struct envelope_props *p, mosquitto_property **out, const char **why);
+/* Append p as a JSON object.  Returns false, appending nothing, when p
+ * holds nothing an envelope shows. */
+bool props_write_json(struct buf *out, const struct props *p);
+
+/* Reading keeps the decoded strings in the parser, valid until its next
+ * call. */
+struct props_parser {
+	struct buf scratch;
+	struct props_user *user;
+	size_t user_cap;
+	struct props props;
+};
+
+void props_parser_init(struct props_parser *pp);
+void props_parser_free(struct props_parser *pp);
+
+/* Parse the JSON object p[0..n) (already known to be valid JSON).  Returns
+ * the props, or NULL with a message naming the field at fault in err
+ * ("\"props.message_expiry\" must be a whole number of seconds"). */
+const struct props *props_parse_json(struct props_parser *pp, const char *p, size_t n, char *err, size_t errlen);
 
 #endif

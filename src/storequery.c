@@ -28,6 +28,7 @@
 #include "json.h"
 #include "log.h"
 #include "mqmon.h"
+#include "props.h"
 #include "rowfmt.h"
 #include "store.h"
 #include "storequery.h"
@@ -405,8 +406,7 @@ static void query_sql(struct sql *q, const struct storequery_opts *o)
 
 struct query_out {
 	const struct storequery_opts *o;
-	struct envelope_decoder dec;
-	struct buf line; /* the stored props wrapped as {"props":…} for the decoder */
+	struct props_parser props;
 	struct buf scratch;
 	struct rowfmt f;
 };
@@ -420,15 +420,8 @@ static void query_props(struct query_out *q, struct cursor *c, struct envelope *
 	const char *props = col_text(c->st, Q_PROPS, &n);
 	if (!props || n == 0)
 		return;
-	buf_reset(&q->line);
-	buf_adds(&q->line, "{\"props\":");
-	buf_add(&q->line, props, n);
-	buf_addc(&q->line, '}');
-	struct envelope pe;
 	char err[256];
-	if (envelope_decode(&q->dec, q->line.data, q->line.len, &pe, err, sizeof err) == ENVELOPE_OK && pe.props)
-		e->props = pe.props;
-	else
+	if (!(e->props = props_parse_json(&q->props, props, n, err, sizeof err)))
 		mqmon_warn("%s: message %lld: stored props left out: %s", c->s->path,
 		           (long long)sqlite3_column_int64(c->st, Q_ID), err);
 }
@@ -498,7 +491,7 @@ int storequery_query(const struct storequery_opts *o)
 
 	static const char *const names[] = {"ts", "topic", "qos", "retain", "enc", "payload"};
 	struct query_out out = {.o = o};
-	envelope_decoder_init(&out.dec);
+	props_parser_init(&out.props);
 	rowfmt_init(&out.f, o->format, o->out, names, MQMON_ARRAY_LEN(names));
 	for (size_t i = 0; i < o->ndbs && !failed; i++)
 		cur[i].has_row = step(cur[i].s, cur[i].st, &failed);
@@ -530,8 +523,7 @@ int storequery_query(const struct storequery_opts *o)
 	if (!failed && open)
 		rowfmt_finish(&out.f);
 	rowfmt_free(&out.f);
-	envelope_decoder_free(&out.dec);
-	buf_free(&out.line);
+	props_parser_free(&out.props);
 	buf_free(&out.scratch);
 	for (size_t i = 0; i < o->ndbs; i++) {
 		sqlite3_finalize(cur[i].st);

@@ -322,13 +322,13 @@ END_TEST
 
 /* ---- props ---- */
 
-static const struct envelope_user_prop three_user[] = {
+static const struct props_user three_user[] = {
         {"k", 1, "v", 1},
         {"a", 1, "b", 1},
         {"k", 1, "v2", 2},
 };
 
-static void assert_props_equal(const struct envelope_props *a, const struct envelope_props *b)
+static void assert_props_equal(const struct props *a, const struct props *b)
 {
 	ck_assert_ptr_nonnull(b);
 	ck_assert_int_eq(a->content_type != NULL, b->content_type != NULL);
@@ -356,11 +356,11 @@ static void assert_props_equal(const struct envelope_props *a, const struct enve
 	 * groups a repeated key into one array) */
 	ck_assert_uint_eq(a->nuser, b->nuser);
 	for (size_t i = 0; i < a->nuser; i++) {
-		const struct envelope_user_prop *u = &a->user[i];
+		const struct props_user *u = &a->user[i];
 		size_t nth = 0;
 		for (size_t j = 0; j < i; j++)
 			nth += a->user[j].key_len == u->key_len && memcmp(a->user[j].key, u->key, u->key_len) == 0;
-		const struct envelope_user_prop *found = NULL;
+		const struct props_user *found = NULL;
 		for (size_t j = 0; j < b->nuser && !found; j++) {
 			if (b->user[j].key_len == u->key_len && memcmp(b->user[j].key, u->key, u->key_len) == 0) {
 				if (nth == 0)
@@ -376,7 +376,7 @@ static void assert_props_equal(const struct envelope_props *a, const struct enve
 }
 
 /* Encode with props, expect the props object text, decode and compare. */
-static void props_case(const struct envelope_props *p, const char *want_props)
+static void props_case(const struct props *p, const char *want_props)
 {
 	struct envelope e = base_envelope("1", 1);
 	e.props = p;
@@ -409,7 +409,7 @@ static void props_case(const struct envelope_props *p, const char *want_props)
 
 START_TEST(test_props_all)
 {
-	struct envelope_props p = {0};
+	struct props p = {0};
 	p.content_type = "app/json";
 	p.content_type_len = 8;
 	p.response_topic = "r/t";
@@ -430,7 +430,7 @@ END_TEST
 
 START_TEST(test_props_correlation)
 {
-	struct envelope_props p = {0};
+	struct props p = {0};
 	p.correlation = "\x00\xff\x10";
 	p.correlation_len = 3;
 	props_case(&p, ",\"props\":{\"correlation_data\":\"AP8Q\",\"correlation_enc\":\"base64\"}");
@@ -449,7 +449,7 @@ END_TEST
 
 START_TEST(test_props_single_fields)
 {
-	struct envelope_props p = {0};
+	struct props p = {0};
 	props_case(&p, NULL); /* nothing to show: no "props" at all */
 
 	p.has_payload_format = true;
@@ -469,12 +469,12 @@ START_TEST(test_props_single_fields)
 	props_case(&p, ",\"props\":{\"content_type\":\"text/plain; charset=\\\"utf-8\\\"\"}");
 
 	memset(&p, 0, sizeof p);
-	static const struct envelope_user_prop one[] = {{"k\"ey", 4, "va\nl", 4}};
+	static const struct props_user one[] = {{"k\"ey", 4, "va\nl", 4}};
 	p.user = one;
 	p.nuser = 1;
 	props_case(&p, ",\"props\":{\"user\":{\"k\\\"ey\":\"va\\nl\"}}");
 
-	static const struct envelope_user_prop rep[] = {{"k", 1, "1", 1}, {"k", 1, "2", 1}, {"k", 1, "3", 1}};
+	static const struct props_user rep[] = {{"k", 1, "1", 1}, {"k", 1, "2", 1}, {"k", 1, "3", 1}};
 	p.user = rep;
 	p.nuser = 3;
 	props_case(&p, ",\"props\":{\"user\":{\"k\":[\"1\",\"2\",\"3\"]}}");
@@ -484,8 +484,8 @@ END_TEST
 START_TEST(test_props_invalid_utf8_text)
 {
 	/* libmosquitto checks these; the line must stay JSON regardless */
-	struct envelope_props p = {0};
-	static const struct envelope_user_prop bad[] = {{"k\xff", 2, "v\xfe", 2}};
+	struct props p = {0};
+	static const struct props_user bad[] = {{"k\xff", 2, "v\xfe", 2}};
 	p.user = bad;
 	p.nuser = 1;
 	p.content_type = "a\xff";
@@ -741,7 +741,7 @@ START_TEST(test_decode_props)
 	decode_ok(&x, "{\"topic\":\"a\",\"props\":{\"content_type\":\"app/json\",\"response_topic\":\"r/t\","
 	              "\"correlation_data\":\"abc\",\"message_expiry\":30,\"payload_format\":1,"
 	              "\"user\":{\"k\":[\"v\",\"v2\"],\"a\":\"b\",\"n\":5}},\"payload\":1}");
-	const struct envelope_props *p = x.e.props;
+	const struct props *p = x.e.props;
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_eq(p->content_type_len, 8);
 	ck_assert_mem_eq(p->content_type, "app/json", 8);
@@ -867,7 +867,7 @@ static const char mosquitto_J[] =
 
 static void check_mosquitto_props(const struct envelope *e)
 {
-	const struct envelope_props *p = e->props;
+	const struct props *p = e->props;
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_eq(p->nuser, 2); /* the duplicate key is kept */
 	ck_assert_mem_eq(p->user[0].key, "k", 1);
@@ -930,6 +930,107 @@ START_TEST(test_decode_mosquitto_J)
 }
 END_TEST
 
+/* mosquitto_sub's "payloadlen" (lines from a real run of -F %J and -F
+ * %j): null with 0 is the empty body; with a string payload it tells the
+ * body's text (%j) from the JSON text of a string (%J embeds the JSON
+ * string "hello", 7 bytes, as "hello"). */
+START_TEST(test_decode_mosquitto_payloadlen)
+{
+	static const struct {
+		const char *line;
+		enum envelope_enc enc;
+		const char *body;
+	} cases[] = {
+	        {"{\"tst\":\"2026-12-01T14:38:17.065813Z+0000\",\"topic\":\"x/a\",\"qos\":0,\"retain\":0,"
+	         "\"payloadlen\":0,\"payload\":null}",
+	         ENC_UTF8, ""},
+	        {"{\"tst\":\"2026-12-01T14:38:17.076094Z+0000\",\"topic\":\"x/b\",\"qos\":0,\"retain\":0,"
+	         "\"payloadlen\":7,\"payload\":\"hello\"}",
+	         ENC_JSON, "\"hello\""},
+	        {"{\"tst\":\"2026-12-01T14:38:17.076313Z+0000\",\"topic\":\"x/b\",\"qos\":0,\"retain\":0,"
+	         "\"payloadlen\":7,\"payload\":\"\\\"hello\\\"\"}",
+	         ENC_UTF8, "\"hello\""},
+	        {"{\"tst\":\"2026-12-01T14:38:17.106186Z+0000\",\"topic\":\"x/c\",\"qos\":0,\"retain\":0,"
+	         "\"payloadlen\":5,\"payload\":\"hello\"}",
+	         ENC_UTF8, "hello"},
+	        {"{\"tst\":\"2026-12-01T14:38:17.113705Z+0000\",\"topic\":\"x/d\",\"qos\":0,\"retain\":0,"
+	         "\"payloadlen\":11,\"payload\":{\"a\":1.5}}",
+	         ENC_JSON, "{\"a\":1.5}"},
+	        {"{\"tst\":\"2026-12-01T14:38:17.118797Z+0000\",\"topic\":\"x/e\",\"qos\":0,\"retain\":0,"
+	         "\"payloadlen\":9,\"payload\":\"h\xc3\xa9\"}",
+	         ENC_JSON, "\"h\xc3\xa9\""},
+	        {"{\"tst\":\"2026-12-01T14:38:17.131308Z+0000\",\"topic\":\"x/f\",\"qos\":0,\"retain\":0,"
+	         "\"payloadlen\":4,\"payload\":null}",
+	         ENC_JSON, "null"},
+	        /* without payloadlen: null is the JSON null, a string is text */
+	        {"{\"topic\":\"x/g\",\"payload\":null}", ENC_JSON, "null"},
+	        {"{\"topic\":\"x/h\",\"payload\":\"hello\"}", ENC_UTF8, "hello"},
+	        /* "enc" wins over payloadlen */
+	        {"{\"topic\":\"x/i\",\"enc\":\"utf8\",\"payloadlen\":7,\"payload\":\"hello\"}", ENC_UTF8, "hello"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct decoded x;
+		decode_ok(&x, cases[i].line);
+		ck_assert_msg(x.e.enc == cases[i].enc, "%s: enc %d", cases[i].line, (int)x.e.enc);
+		ck_assert_msg(x.e.payload_len == strlen(cases[i].body) &&
+		                      memcmp(x.e.payload, cases[i].body, x.e.payload_len) == 0,
+		              "%s: body %.*s", cases[i].line, (int)x.e.payload_len, x.e.payload);
+		envelope_decoder_free(&x.d);
+	}
+}
+END_TEST
+
+/* The props object on its own, as mqmon-store keeps it: written and read
+ * back without an envelope around it. */
+START_TEST(test_props_json_alone)
+{
+	static const struct props_user user[] = {{"k", 1, "a", 1}, {"x", 1, "y", 1}, {"k", 1, "b", 1}};
+	struct props p = {.content_type = "text/plain",
+	                  .content_type_len = 10,
+	                  .correlation = "\xff\x00",
+	                  .correlation_len = 2,
+	                  .has_expiry = true,
+	                  .message_expiry = 3600,
+	                  .user = user,
+	                  .nuser = 3};
+	struct buf b = BUF_INIT;
+	ck_assert(props_write_json(&b, &p));
+	ck_assert_str_eq(buf_cstr(&b), "{\"content_type\":\"text/plain\",\"correlation_data\":\"/wA=\","
+	                               "\"correlation_enc\":\"base64\",\"message_expiry\":3600,"
+	                               "\"user\":{\"k\":[\"a\",\"b\"],\"x\":\"y\"}}");
+	struct props_parser pp;
+	props_parser_init(&pp);
+	char err[256];
+	const struct props *q = props_parse_json(&pp, b.data, b.len, err, sizeof err);
+	ck_assert_msg(q != NULL, "%s", err);
+	ck_assert_uint_eq(q->correlation_len, 2);
+	ck_assert_mem_eq(q->correlation, "\xff\x00", 2);
+	ck_assert_uint_eq(q->nuser, 3);
+	ck_assert_mem_eq(q->user[1].val, "b", 1); /* a repeated key comes back in a row */
+	ck_assert_uint_eq(q->message_expiry, 3600);
+	/* written again, the same text */
+	struct buf again = BUF_INIT;
+	ck_assert(props_write_json(&again, q));
+	ck_assert_str_eq(buf_cstr(&again), buf_cstr(&b));
+
+	/* nothing to show: nothing written */
+	struct props none = {0};
+	buf_reset(&again);
+	ck_assert(!props_write_json(&again, &none));
+	ck_assert_uint_eq(again.len, 0);
+	/* errors name the field */
+	ck_assert_ptr_null(props_parse_json(&pp, "{\"message_expiry\":-1}", 21, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "props.message_expiry"));
+	ck_assert_ptr_null(props_parse_json(&pp, "[1]", 3, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "\"props\" must be an object"));
+	ck_assert_ptr_null(props_parse_json(&pp, "{\"user\":", 8, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "not JSON"));
+	props_parser_free(&pp);
+	buf_free(&b);
+	buf_free(&again);
+}
+END_TEST
+
 START_TEST(test_enc_names)
 {
 	ck_assert_str_eq(envelope_enc_name(ENC_JSON), "json");
@@ -964,6 +1065,7 @@ static Suite *envelope_suite(void)
 	tcase_add_test(tc, test_props_correlation);
 	tcase_add_test(tc, test_props_single_fields);
 	tcase_add_test(tc, test_props_invalid_utf8_text);
+	tcase_add_test(tc, test_props_json_alone);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
 	tcase_add_test(tc, test_decode_enc_absent);
@@ -976,6 +1078,7 @@ static Suite *envelope_suite(void)
 	tcase_add_test(tc, test_decode_many_user_props_and_reuse);
 	tcase_add_test(tc, test_decode_mosquitto_j);
 	tcase_add_test(tc, test_decode_mosquitto_J);
+	tcase_add_test(tc, test_decode_mosquitto_payloadlen);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -61,6 +61,7 @@ INTEG_TESTS = \
 	tests/sub-noloss.sh \
 	tests/sub-memory.sh \
 	tests/pub-modes.sh \
+	tests/mosquitto-json.sh \
 	tests/pub-reject.sh \
 	tests/pub-noloss.sh \
 	tests/pub-flow.sh \
