@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +21,14 @@
 
 #include "conn.h"
 #include "envelope.h"
-#include "simfleet.h"
 #include "linereader.h"
 #include "log.h"
+#include "loop.h"
 #include "mqmon.h"
 #include "opt.h"
 #include "mqttprops.h"
 #include "publisher.h"
 #include "reject.h"
-#include "sig.h"
 #include "simulate.h"
 #include "timeutil.h"
 #include "topic.h"
@@ -415,29 +413,21 @@ static enum step pump(struct pub *p)
 	return holding ? STEP_HOLD : STEP_SENT;
 }
 
-static void drain_and_disconnect(struct pub *p, int64_t deadline)
+static bool all_acked(void *ctx)
 {
-	/* wait for the last acks, then a normal DISCONNECT (no will) */
-	while (conn_state(p->conn) != CONN_DOWN && !publisher_idle(&p->pub)) {
-		if (deadline && time_mono_ms() >= deadline)
-			break;
-		struct pollfd fd;
-		conn_pollfd(p->conn, &fd);
-		int t = conn_timeout_ms(p->conn);
-		if (deadline) {
-			int64_t left = deadline - time_mono_ms();
-			if (t < 0 || left < t)
-				t = left < 0 ? 0 : (int)left;
-		}
-		int n = poll(&fd, fd.fd >= 0 ? 1 : 0, t);
-		conn_handle(p->conn, n > 0 ? fd.revents : 0);
-	}
-	if (!publisher_idle(&p->pub)) {
+	return publisher_idle(ctx);
+}
+
+/* Wait for the last acks (until the monotonic deadline, 0 = none), then a
+ * normal DISCONNECT, so the broker does not publish a will. */
+static void drain_and_disconnect(struct pub *p, struct loop *l, int64_t deadline)
+{
+	if (!loop_run_until(l, all_acked, &p->pub, deadline)) {
 		mqmon_err("%ld message%s not acknowledged by the broker", p->pub.outstanding,
 		          p->pub.outstanding == 1 ? "" : "s");
 		p->status = MQMON_EXIT_RUNTIME;
 	}
-	conn_close(p->conn);
+	loop_disconnect_all(l);
 }
 
 /* Failures beat rejected lines: 1, else 65, else 0. */
@@ -452,12 +442,22 @@ static int final_status(struct pub *p)
 	return p->status;
 }
 
-static int run(struct pub *p)
+static void on_stdin(void *ctx, short revents)
 {
-	int sigfd = sig_init();
+	struct pub *p = ctx;
+	(void)revents;
+	if (linereader_fill(&p->lr) < 0 && p->lr.error)
+		mqmon_die(MQMON_EXIT_RUNTIME, "cannot read stdin: %s", strerror(p->lr.error));
+}
+
+static int run(struct pub *p, struct loop *l)
+{
 	bool reads_stdin = p->mode == MODE_STREAM || p->mode == MODE_LINES;
-	if (reads_stdin)
+	int in = -1;
+	if (reads_stdin) {
 		fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+		in = loop_add_fd(l, STDIN_FILENO, on_stdin, p);
+	}
 	conn_start(p->conn);
 	bool input_done = false;
 	while (conn_state(p->conn) != CONN_DOWN) {
@@ -466,32 +466,18 @@ static int run(struct pub *p)
 			input_done = true;
 		if (input_done && publisher_idle(&p->pub))
 			break;
-		struct pollfd fds[3];
-		conn_pollfd(p->conn, &fds[0]);
-		fds[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
 		/* read stdin only when a line can go out: that is the backpressure */
-		bool want_input = reads_stdin && s == STEP_NEED_INPUT && !p->lr.eof && publisher_ready(&p->pub);
-		fds[2] = (struct pollfd){.fd = want_input ? STDIN_FILENO : -1, .events = POLLIN};
-		int timeout = conn_timeout_ms(p->conn);
+		if (in >= 0)
+			loop_watch(l, in, s == STEP_NEED_INPUT && !p->lr.eof && publisher_ready(&p->pub));
+		int wait = -1;
 		if (conn_is_up(p->conn) && p->pub.outstanding < p->pub.max_inflight && s != STEP_NEED_INPUT &&
-		    !input_done) {
-			int w = publisher_wait_ms(&p->pub);
-			if (timeout < 0 || w < timeout)
-				timeout = w;
-		}
-		int n = poll(fds, 3, timeout);
-		if (n < 0 && errno != EINTR)
-			mqmon_die(MQMON_EXIT_RUNTIME, "poll: %s", strerror(errno));
-		conn_handle(p->conn, n > 0 ? fds[0].revents : 0);
-		if (n > 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) && !holding) {
-			if (linereader_fill(&p->lr) < 0 && p->lr.error)
-				mqmon_die(MQMON_EXIT_RUNTIME, "cannot read stdin: %s", strerror(p->lr.error));
-		}
-		if ((n > 0 && (fds[1].revents & POLLIN)) || sig_pending()) {
-			sig_take();
+		    !input_done)
+			wait = publisher_wait_ms(&p->pub);
+		loop_turn(l, wait);
+		if (loop_signal(l)) {
 			/* stop reading; what was accepted still gets its ack */
 			double limit = p->conn_opts.connect_timeout > 0 ? p->conn_opts.connect_timeout : 10;
-			drain_and_disconnect(p, time_mono_ms() + (int64_t)(limit * 1000));
+			drain_and_disconnect(p, l, time_mono_ms() + (int64_t)(limit * 1000));
 			return final_status(p);
 		}
 	}
@@ -504,7 +490,7 @@ static int run(struct pub *p)
 			mqmon_err("stopped before the end of the input, at line %lu", p->lr.lineno);
 		return MQMON_EXIT_RUNTIME;
 	}
-	drain_and_disconnect(p, 0);
+	drain_and_disconnect(p, l, 0);
 	return final_status(p);
 }
 
@@ -574,7 +560,10 @@ int main(int argc, char **argv)
 		};
 		p.conn = conn_new(&p.conn_opts, &h);
 		publisher_init(&p.pub, p.conn, p.max_inflight, p.rate);
-		status = run(&p);
+		struct loop *l = loop_new();
+		loop_add_conn(l, p.conn);
+		status = run(&p, l);
+		loop_free(l);
 		conn_free(p.conn);
 		linereader_free(&p.lr);
 		envelope_decoder_free(&p.dec);

@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +20,11 @@
 #include "envelope.h"
 #include "event.h"
 #include "log.h"
+#include "loop.h"
 #include "mqmon.h"
 #include "opt.h"
 #include "out.h"
 #include "mqttprops.h"
-#include "sig.h"
 #include "timeutil.h"
 #include "topic.h"
 
@@ -50,6 +49,10 @@ static const struct opt_def sub_opts[] = {
         {NULL, 0, NULL, NULL},
 };
 
+/* --retained-only ends when a live message arrives or, on a quiet broker,
+ * when nothing has come for this long after the subscription. */
+#define RETAINED_QUIET_MS 500
+
 struct sub {
 	struct opt_list topics;
 	struct opt_list excludes;
@@ -71,6 +74,7 @@ struct sub {
 	bool subscribed_once;
 	bool done; /* -C reached or --retained-only finished */
 	int64_t last_retained_ms; /* --retained-only: when the snapshot last moved */
+	struct loop_timer retained_quiet; /* … and when to look whether it still does */
 	int suback_pending;
 	int subscribe_mid;
 	int status;
@@ -175,6 +179,14 @@ static void write_message(struct sub *s, const struct mosquitto_message *m, cons
 	}
 }
 
+/* --retained-only: the snapshot moved; it ends once quiet for a while */
+static void note_retained(struct sub *s)
+{
+	s->last_retained_ms = time_mono_ms();
+	if (!s->retained_quiet.due)
+		loop_timer_at(&s->retained_quiet, s->last_retained_ms + RETAINED_QUIET_MS);
+}
+
 static void on_message(void *ctx, const struct mosquitto_message *m, const mosquitto_property *props)
 {
 	struct sub *s = ctx;
@@ -194,7 +206,7 @@ static void on_message(void *ctx, const struct mosquitto_message *m, const mosqu
 	write_message(s, m, props);
 	out_commit(&s->out);
 	if (s->retained_only)
-		s->last_retained_ms = time_mono_ms();
+		note_retained(s);
 	if (s->count && ++s->received >= s->count) {
 		s->done = true;
 		/* leave the rest unread and unacknowledged: with -c the broker
@@ -258,7 +270,7 @@ static void on_subscribe(void *ctx, int mid, int count, const int *granted)
 		return;
 	}
 	if (!s->subscribed_once && s->retained_only)
-		s->last_retained_ms = time_mono_ms();
+		note_retained(s);
 	s->subscribed_once = true;
 }
 
@@ -277,78 +289,58 @@ static void build_filters(struct sub *s)
 	}
 }
 
-/* --retained-only ends when a live message arrives or, on a quiet broker,
- * when nothing has come for this long after the subscription. */
-#define RETAINED_QUIET_MS 500
-
-static int loop_timeout(struct sub *s, int64_t deadline)
+static void on_deadline(void *ctx)
 {
-	int t = conn_timeout_ms(s->conn);
+	struct sub *s = ctx;
+	s->status = MQMON_EXIT_TIMEOUT;
+	s->done = true;
+}
+
+static void on_retained_quiet(void *ctx)
+{
+	struct sub *s = ctx;
 	int64_t now = time_mono_ms();
-	if (deadline) {
-		int64_t left = deadline - now;
-		if (left < 0)
-			left = 0;
-		if (t < 0 || left < t)
-			t = (int)left;
-	}
-	if (s->retained_only && s->last_retained_ms) {
-		int64_t left = s->last_retained_ms + RETAINED_QUIET_MS - now;
-		if (left < 0)
-			left = 0;
-		if (t < 0 || left < t)
-			t = (int)left;
-	}
-	return t;
+	if (s->suback_pending) /* resubscribing after a reconnect */
+		loop_timer_at(&s->retained_quiet, now + RETAINED_QUIET_MS);
+	else if (now - s->last_retained_ms < RETAINED_QUIET_MS)
+		loop_timer_at(&s->retained_quiet, s->last_retained_ms + RETAINED_QUIET_MS);
+	else
+		s->done = true;
 }
 
 static int run(struct sub *s)
 {
-	int sigfd = sig_init();
-	int64_t deadline = s->timeout > 0 ? time_mono_ms() + (int64_t)(s->timeout * 1000) : 0;
+	struct loop *l = loop_new();
+	loop_add_conn(l, s->conn);
+	struct loop_timer deadline = {0, on_deadline, s};
+	s->retained_quiet = (struct loop_timer){0, on_retained_quiet, s};
+	loop_add_timer(l, &deadline);
+	loop_add_timer(l, &s->retained_quiet);
+	if (s->timeout > 0)
+		loop_timer_at(&deadline, time_mono_ms() + (int64_t)(s->timeout * 1000));
 	conn_start(s->conn);
-	while (conn_state(s->conn) != CONN_DOWN) {
-		struct pollfd fds[2];
-		conn_pollfd(s->conn, &fds[0]);
-		fds[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-		int timeout = out_pending(&s->out) ? 0 : loop_timeout(s, deadline);
-		int n = poll(fds, 2, timeout);
-		if (n < 0 && errno != EINTR)
-			mqmon_die(MQMON_EXIT_RUNTIME, "poll: %s", strerror(errno));
-		if (n == 0 && out_pending(&s->out)) {
-			/* nothing more to read right now: hand over what we have */
+	while (conn_state(s->conn) != CONN_DOWN && !s->done) {
+		/* a wait that runs out means nothing more to read right now:
+		 * hand over what we have */
+		if (!loop_turn(l, out_pending(&s->out) ? 0 : -1) && out_pending(&s->out))
 			out_flush(&s->out);
-			continue;
-		}
-		conn_handle(s->conn, n > 0 ? fds[0].revents : 0);
 		if (out_closed(&s->out) || s->out.error) {
 			if (s->out.error)
 				s->status = MQMON_EXIT_RUNTIME;
 			break;
 		}
-		if (fds[1].revents & POLLIN || sig_pending()) {
-			sig_take();
+		if (loop_signal(l))
 			break;
-		}
-		if (s->done)
-			break;
-		int64_t now = time_mono_ms();
-		if (s->retained_only && s->last_retained_ms && now - s->last_retained_ms >= RETAINED_QUIET_MS &&
-		    !s->suback_pending)
-			break;
-		if (deadline && now >= deadline) {
-			s->status = MQMON_EXIT_TIMEOUT;
-			break;
-		}
 	}
 	out_flush(&s->out);
 	if (conn_state(s->conn) == CONN_DOWN) {
 		if (!s->status)
 			s->status = conn_exit_status(s->conn);
-		return s->status;
+	} else {
+		/* a normal DISCONNECT: the broker must not publish our will */
+		loop_disconnect_all(l);
 	}
-	/* a normal DISCONNECT: the broker must not publish our will */
-	conn_close(s->conn);
+	loop_free(l);
 	return s->status;
 }
 

@@ -12,12 +12,9 @@
 
 #include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -542,13 +539,9 @@ static int read_packets(struct conn *c)
 		if (c->state == CONN_DOWN || c->stop_reading)
 			return MOSQ_ERR_SUCCESS;
 	}
-	/* Delayed ACK would hold our ACK of the broker's segment for ~40 ms,
-	 * and with Nagle on the broker a request/response round trip stalls:
-	 * Linux clears quick-ack mode after use, so it is re-armed per read. */
-	int one = 1;
-	int fd = mosquitto_socket(c->mosq);
-	if (fd >= 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+	/* No TCP_QUICKACK re-armed here: on a bulk stream it doubles the CPU
+	 * per message and makes the broker work harder.  Only a connection
+	 * that waits for answers (request/response) wants it. */
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -611,19 +604,4 @@ void conn_disconnect(struct conn *c)
 	int rc = mosquitto_disconnect_v5(c->mosq, 0, NULL);
 	if (rc != MOSQ_ERR_SUCCESS && c->state == CONN_CLOSING)
 		go_down(c, MQMON_EXIT_OK);
-}
-
-void conn_close(struct conn *c)
-{
-	if (c->state == CONN_DOWN)
-		return;
-	conn_disconnect(c);
-	while (c->state != CONN_DOWN) {
-		struct pollfd fd;
-		conn_pollfd(c, &fd);
-		if (fd.fd < 0)
-			break;
-		int n = poll(&fd, 1, conn_timeout_ms(c));
-		conn_handle(c, n > 0 ? fd.revents : 0);
-	}
 }

@@ -1,6 +1,6 @@
 /*
  * conn.h — the MQTT connection every connecting program shares: libmosquitto
- * driven by the program's own poll loop (so stdin, timers and signals live
+ * driven by the shared event loop (loop.h: so stdin, timers and signals live
  * in the same loop as the socket), MQTT 5 by default, TLS, credentials,
  * will, a connect timeout, and reconnection with exponential backoff and
  * jitter.  Connection changes are logged as SPEC §2 says:
@@ -105,10 +105,6 @@ void conn_disconnect(struct conn *c);
  * min up to max, and the wait is drawn from [step/2, step] by u in [0, 1),
  * never below min. */
 double conn_backoff_delay(double min, double max, unsigned failures, double u);
-
-/* conn_disconnect(), then drive the connection alone until it is down (at
- * most --connect-timeout): the end of every program that connects. */
-void conn_close(struct conn *c);
 
 /* Human text for a libmosquitto error or a CONNACK reason code. */
 const char *conn_strerror(int rc);

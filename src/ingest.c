@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +23,11 @@
 #include "json.h"
 #include "linereader.h"
 #include "log.h"
+#include "loop.h"
 #include "mqmon.h"
 #include "out.h"
 #include "props.h"
 #include "rules.h"
-#include "sig.h"
 #include "store.h"
 #include "strmap.h"
 #include "timeutil.h"
@@ -72,7 +71,8 @@ struct ingest {
 	bool in_tx;
 	long pending; /* lines in the open transaction */
 	int64_t pending_since; /* monotonic ms of its first line */
-	int64_t next_prune;
+	struct loop_timer flush_due, prune_due;
+	struct linereader lr;
 	unsigned long rejected;
 	struct buf scratch, name, fields;
 	struct out tee;
@@ -206,6 +206,7 @@ static bool commit(struct ingest *g)
 	}
 	g->in_tx = false;
 	g->pending = 0;
+	loop_timer_at(&g->flush_due, 0);
 	return true;
 }
 
@@ -766,30 +767,63 @@ static bool prune_old(struct ingest *g)
 		if (!run(g, list[i], "delete old rows (--retain)", 0))
 			return false;
 	}
-	g->next_prune = time_mono_ms() + PRUNE_EVERY_MS;
+	loop_timer_at(&g->prune_due, time_mono_ms() + PRUNE_EVERY_MS);
 	return commit(g);
 }
 
 /* ---- the loop ---- */
 
-static int poll_timeout(struct ingest *g)
+/* The batch has waited --flush-ms: commit it, so readers see it. */
+static void on_flush_due(void *ctx)
 {
-	int64_t now = time_mono_ms(), t = -1;
-	if (g->in_tx) {
-		t = g->pending_since + g->o->flush_ms - now;
-		if (t < 0)
-			t = 0;
+	commit(ctx);
+}
+
+static void on_prune_due(void *ctx)
+{
+	prune_old(ctx);
+}
+
+static void on_stdin(void *ctx, short revents)
+{
+	struct ingest *g = ctx;
+	(void)revents;
+	linereader_fill(&g->lr);
+}
+
+/* Read, store, commit on time, until the input ends; after SIGINT or
+ * SIGTERM until it goes quiet.  A writer stopped by the same Ctrl-C
+ * (mqmon-sub in a pipeline) flushes as it ends, so reading on catches
+ * what it had. */
+static void read_all(struct ingest *g, struct loop *l)
+{
+	struct envelope_decoder dec;
+	envelope_decoder_init(&dec);
+	int64_t draining = 0; /* after a signal: read on until then */
+	while (!g->failed) {
+		struct line ln;
+		while (!g->failed && linereader_next(&g->lr, &ln)) {
+			ingest_line(g, &dec, &ln);
+			if (g->pending >= g->o->batch)
+				commit(g);
+		}
+		if (g->failed || g->lr.eof || g->lr.error || out_closed(&g->tee))
+			break; /* --tee into a closed pipe: finish quietly */
+		if (g->in_tx && !g->flush_due.due)
+			loop_timer_at(&g->flush_due, g->pending_since + g->o->flush_ms);
+		int wait = out_pending(&g->tee) ? 0 : draining ? DRAIN_IDLE_MS : -1;
+		if (!loop_turn(l, wait)) {
+			if (out_pending(&g->tee))
+				out_flush(&g->tee);
+			else if (draining)
+				break; /* the writer has gone quiet */
+		}
+		if (draining && time_mono_ms() >= draining)
+			break;
+		if (!draining && loop_signal(l))
+			draining = time_mono_ms() + DRAIN_MAX_MS;
 	}
-	if (g->o->retain_ms) {
-		int64_t p = g->next_prune - now;
-		if (p < 0)
-			p = 0;
-		if (t < 0 || p < t)
-			t = p;
-	}
-	if (out_pending(&g->tee))
-		t = 0;
-	return t > 3600000 ? 3600000 : (int)t;
+	envelope_decoder_free(&dec);
 }
 
 int ingest_run(const struct ingest_opts *o)
@@ -809,60 +843,21 @@ int ingest_run(const struct ingest_opts *o)
 	}
 	rules_add_defaults(&g.rules);
 	out_init(&g.tee, STDOUT_FILENO);
-	int status = MQMON_EXIT_OK;
-	if (!prepare_all(&g) || (o->retain_ms && !prune_old(&g))) {
-		status = MQMON_EXIT_RUNTIME;
-		goto done;
-	}
-
-	struct linereader lr;
-	struct envelope_decoder dec;
-	linereader_init(&lr, o->in_fd);
-	envelope_decoder_init(&dec);
+	linereader_init(&g.lr, o->in_fd);
+	struct loop *l = loop_new();
+	g.flush_due = (struct loop_timer){0, on_flush_due, &g};
+	g.prune_due = (struct loop_timer){0, on_prune_due, &g};
+	loop_add_timer(l, &g.flush_due);
+	loop_add_timer(l, &g.prune_due);
 	fcntl(o->in_fd, F_SETFL, fcntl(o->in_fd, F_GETFL) | O_NONBLOCK);
-	int sigfd = sig_init();
-	bool stop = false; /* --tee's reader went away */
-	int64_t draining = 0; /* after SIGINT/SIGTERM: read on until then */
-	while (!g.failed) {
-		struct line ln;
-		while (!g.failed && linereader_next(&lr, &ln)) {
-			ingest_line(&g, &dec, &ln);
-			if (g.pending >= o->batch)
-				commit(&g);
-		}
-		if (g.failed || lr.eof || lr.error || stop)
-			break;
-		int64_t now = time_mono_ms();
-		if (draining && now >= draining)
-			break;
-		if (g.in_tx && now - g.pending_since >= o->flush_ms)
-			commit(&g);
-		if (o->retain_ms && now >= g.next_prune)
-			prune_old(&g);
-		struct pollfd fds[2] = {{.fd = o->in_fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
-		int timeout = poll_timeout(&g);
-		if (draining && (timeout < 0 || timeout > DRAIN_IDLE_MS))
-			timeout = DRAIN_IDLE_MS;
-		int n = poll(fds, 2, timeout);
-		if (n == 0 && out_pending(&g.tee))
-			out_flush(&g.tee);
-		if (n == 0 && draining)
-			break; /* the writer has gone quiet */
-		if (n > 0 && (fds[1].revents & POLLIN)) {
-			/* SIGINT/SIGTERM: a writer stopped by the same Ctrl-C (mqmon-sub
-			 * in a pipeline) flushes as it ends, so read on until the input
-			 * ends or goes quiet, then commit everything */
-			sig_take();
-			draining = now + DRAIN_MAX_MS;
-			continue;
-		}
-		if (n > 0 && fds[0].revents)
-			linereader_fill(&lr);
-		if (out_closed(&g.tee))
-			stop = true; /* --tee into a closed pipe: finish quietly */
-	}
-	if (lr.error) {
-		mqmon_err("cannot read stdin: %s", strerror(lr.error));
+	loop_add_fd(l, o->in_fd, on_stdin, &g);
+	int status = MQMON_EXIT_OK;
+	if (!prepare_all(&g) || (o->retain_ms && !prune_old(&g)))
+		status = MQMON_EXIT_RUNTIME;
+	else
+		read_all(&g, l);
+	if (g.lr.error) {
+		mqmon_err("cannot read stdin: %s", strerror(g.lr.error));
 		status = MQMON_EXIT_RUNTIME;
 	}
 	if (!commit(&g) || g.failed)
@@ -870,9 +865,8 @@ int ingest_run(const struct ingest_opts *o)
 	else if (!status && g.rejected)
 		status = MQMON_EXIT_REJECTS;
 	out_flush(&g.tee);
-	linereader_free(&lr);
-	envelope_decoder_free(&dec);
-done:
+	loop_free(l);
+	linereader_free(&g.lr);
 	finalize_all(&g);
 	strmap_free(&g.topics);
 	strmap_free(&g.devices);

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +11,9 @@
 
 #include "simfleet.h"
 #include "log.h"
+#include "loop.h"
 #include "mqmon.h"
 #include "publisher.h"
-#include "sig.h"
 #include "simulate.h"
 #include "timeutil.h"
 
@@ -106,14 +104,6 @@ static bool send_next(struct sim *s)
 	return false;
 }
 
-static bool all_idle(const struct sim *s)
-{
-	for (unsigned i = 0; i < s->model.n; i++)
-		if (conn_state(s->dev[i].conn) != CONN_DOWN && !publisher_idle(&s->dev[i].pub))
-			return false;
-	return true;
-}
-
 static bool all_down(const struct sim *s)
 {
 	for (unsigned i = 0; i < s->model.n; i++)
@@ -122,42 +112,35 @@ static bool all_down(const struct sim *s)
 	return true;
 }
 
-/* Poll every connection once; returns false on a signal. */
-static bool poll_all(struct sim *s, struct pollfd *fds, int sigfd, int timeout)
+/* One turn of the loop, then "online" from every device whose connection
+ * came (back) up.  Returns false on a signal. */
+static bool turn(struct sim *s, struct loop *l, int timeout)
 {
-	unsigned n = s->model.n;
-	for (unsigned i = 0; i < n; i++) {
-		conn_pollfd(s->dev[i].conn, &fds[i]);
-		int t = conn_timeout_ms(s->dev[i].conn);
-		if (t >= 0 && (timeout < 0 || t < timeout))
-			timeout = t;
-	}
-	fds[n] = (struct pollfd){.fd = sigfd, .events = POLLIN};
-	int r = poll(fds, n + 1, timeout);
-	if (r < 0 && errno != EINTR)
-		mqmon_die(MQMON_EXIT_RUNTIME, "poll: %s", strerror(errno));
-	for (unsigned i = 0; i < n; i++) {
-		conn_handle(s->dev[i].conn, r > 0 ? fds[i].revents : 0);
+	loop_turn(l, timeout);
+	for (unsigned i = 0; i < s->model.n; i++)
 		if (conn_is_up(s->dev[i].conn) && !s->dev[i].announced && !s->leaving)
 			announce(s, i, true);
-	}
-	return !(r > 0 && (fds[n].revents & POLLIN)) && !sig_pending();
+	return !loop_signal(l);
 }
 
-static void say_goodbye(struct sim *s, struct pollfd *fds, int sigfd)
+static bool all_idle(void *ctx)
+{
+	const struct sim *s = ctx;
+	for (unsigned i = 0; i < s->model.n; i++)
+		if (conn_state(s->dev[i].conn) != CONN_DOWN && !publisher_idle(&s->dev[i].pub))
+			return false;
+	return true;
+}
+
+static void say_goodbye(struct sim *s, struct loop *l)
 {
 	s->leaving = true;
 	for (unsigned i = 0; i < s->model.n; i++)
 		if (conn_is_up(s->dev[i].conn))
 			announce(s, i, false);
 	double limit = s->o->conn->connect_timeout > 0 ? s->o->conn->connect_timeout : 10;
-	int64_t deadline = time_mono_ms() + (int64_t)(limit * 1000);
-	while (!all_idle(s) && time_mono_ms() < deadline)
-		poll_all(s, fds, sigfd, 100);
-	for (unsigned i = 0; i < s->model.n; i++)
-		conn_disconnect(s->dev[i].conn);
-	while (!all_down(s) && time_mono_ms() < deadline)
-		poll_all(s, fds, sigfd, 100);
+	loop_run_until(l, all_idle, s, time_mono_ms() + (int64_t)(limit * 1000));
+	loop_disconnect_all(l);
 }
 
 int simulate_run(const struct simulate_opts *o)
@@ -167,10 +150,10 @@ int simulate_run(const struct simulate_opts *o)
 	simfleet_init(&s.model, o->devices, o->prefix, (uint64_t)now ^ (uint64_t)getpid() << 20, now);
 	ratelimit_init(&s.rate, o->rate > 0 ? o->rate : o->devices);
 	s.dev = xcalloc(o->devices, sizeof *s.dev);
-	struct pollfd *fds = xcalloc(o->devices + 1, sizeof *fds);
-	int sigfd = sig_init();
+	struct loop *l = loop_new();
 	for (unsigned i = 0; i < o->devices; i++) {
 		setup_device(&s, i, now);
+		loop_add_conn(l, s.dev[i].conn);
 		conn_start(s.dev[i].conn);
 	}
 	int status = MQMON_EXIT_OK;
@@ -186,10 +169,11 @@ int simulate_run(const struct simulate_opts *o)
 			if (!send_next(&s))
 				break;
 		int timeout = ratelimit_wait_ms(&s.rate);
-		if (!poll_all(&s, fds, sigfd, timeout > 0 ? timeout : 1))
+		if (!turn(&s, l, timeout > 0 ? timeout : 1))
 			break;
 	}
-	say_goodbye(&s, fds, sigfd);
+	say_goodbye(&s, l);
+	loop_free(l);
 	for (unsigned i = 0; i < o->devices; i++) {
 		struct device *d = &s.dev[i];
 		if (status == MQMON_EXIT_OK && conn_exit_status(d->conn))
@@ -200,7 +184,6 @@ int simulate_run(const struct simulate_opts *o)
 		free(d->will_payload);
 	}
 	free(s.dev);
-	free(fds);
 	buf_free(&s.topic);
 	buf_free(&s.body);
 	simfleet_free(&s.model);

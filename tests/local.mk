@@ -5,7 +5,7 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn tests/check_rowfmt
+	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop
 
 check_PROGRAMS = $(UNIT_TESTS) tests/freeport
 
@@ -43,6 +43,10 @@ tests_check_envelope_LDADD = $(UNIT_LDADD)
 tests_check_conn_SOURCES = tests/check_conn.c tests/check_main.h
 tests_check_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_check_conn_LDADD = $(UNIT_LDADD)
+
+tests_check_loop_SOURCES = tests/check_loop.c tests/check_main.h
+tests_check_loop_CFLAGS = $(UNIT_CFLAGS)
+tests_check_loop_LDADD = $(UNIT_LDADD)
 
 tests_check_rowfmt_SOURCES = tests/check_rowfmt.c tests/check_main.h
 tests_check_rowfmt_CFLAGS = $(UNIT_CFLAGS)
