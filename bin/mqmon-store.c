@@ -2,7 +2,7 @@
  * mqmon-store — archive envelopes to SQLite and query them back (SPEC §3).
  *
  *   mqmon-store [--db FILE] [ingest]    stdin → database (the default)
- *   mqmon-store query|topics|devices|series|prune|stats [options]
+ *   mqmon-store query|topics|devices|series|metrics|prune|stats [options]
  *
  * Ingest lives in src/ingest.c, the subcommands in src/storequery.c; this
  * main holds the option table and picks the subcommand.
@@ -18,6 +18,7 @@
 #include "mqmon.h"
 #include "opt.h"
 #include "out.h"
+#include "rules.h"
 #include "storequery.h"
 #include "timeutil.h"
 #include "topic.h"
@@ -50,7 +51,7 @@ static const struct opt_def store_opts[] = {
         {"retain", OPT_RETAIN, "SPAN", "ingest: delete what is older than SPAN (e.g. 30d)"},
         {"strict", OPT_STRICT, NULL, "ingest: reject event lines instead of skipping them"},
         {"topic", 't', "FILTER", "query, topics, prune: topics matching FILTER (repeatable)"},
-        {"device", OPT_DEVICE, "DEVICE", "query, devices, series: only this device"},
+        {"device", OPT_DEVICE, "DEVICE", "query, devices, series, metrics: only this device"},
         {"since", OPT_SINCE, "TIME", "from TIME (RFC 3339, or a span ago: 15m, 2h, 7d)"},
         {"until", OPT_UNTIL, "TIME", "up to TIME (exclusive)"},
         {"limit", OPT_LIMIT, "N", "at most N rows"},
@@ -103,7 +104,7 @@ static bool store_apply(void *ctx, int key, const char *val, const struct opt_wh
 		s->ingest.tee = true;
 		return true;
 	case OPT_RULE:
-		if (!ingest_rule_valid(val, &why))
+		if (!rules_valid(val, &why))
 			return opt_errf(err, "'%s': %s", val, why);
 		opt_list_add(&s->rules_by_layer[w->layer], val, &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
 		return true;
@@ -188,7 +189,7 @@ int main(int argc, char **argv)
 	struct opt_program prog = {
 	        .name = "mqmon-store",
 	        .synopsis = "[options] [ingest]\n"
-	                    "       mqmon-store [options] query|topics|devices|series|prune|stats",
+	                    "       mqmon-store [options] query|topics|devices|series|metrics|prune|stats",
 	        .summary = "Archive MQTT envelopes to SQLite, discover topics and devices, query and replay.",
 	        .opts = store_opts,
 	        .sets = 0,
@@ -231,16 +232,18 @@ int main(int argc, char **argv)
 			const char *name;
 			int (*run)(const struct storequery_opts *);
 		} subs[] = {
-		        {"query", storequery_query},   {"topics", storequery_topics}, {"devices", storequery_devices},
-		        {"series", storequery_series}, {"prune", storequery_prune},   {"stats", storequery_stats},
+		        {"query", storequery_query},   {"topics", storequery_topics},   {"devices", storequery_devices},
+		        {"series", storequery_series}, {"metrics", storequery_metrics}, {"prune", storequery_prune},
+		        {"stats", storequery_stats},
 		};
 		int (*run)(const struct storequery_opts *) = NULL;
 		for (size_t i = 0; i < MQMON_ARRAY_LEN(subs); i++)
 			if (strcmp(sub, subs[i].name) == 0)
 				run = subs[i].run;
 		if (!run)
-			mqmon_usage_error(
-			        "unknown subcommand '%s' (ingest, query, topics, devices, series, prune, stats)", sub);
+			mqmon_usage_error("unknown subcommand '%s' (ingest, query, topics, devices, series, metrics, "
+			                  "prune, stats)",
+			                  sub);
 		refuse(s.set_batch || s.set_flush || s.set_tee || s.set_retain || s.set_strict || rules_here,
 		       "an ingest option", sub);
 		if (s.dbs.n > 1 && strcmp(sub, "query") != 0)

@@ -22,9 +22,6 @@ struct ingest_opts {
 	int in_fd; /* normally stdin */
 };
 
-/* Check one "PATTERN=KIND" rule; false with *why for a malformed one. */
-bool ingest_rule_valid(const char *spec, const char **why);
-
 /* Run until end of input or SIGINT/SIGTERM; returns the exit status:
  * 0, 65 when lines were rejected, 1 on a database or I/O failure. */
 int ingest_run(const struct ingest_opts *o);

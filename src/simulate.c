@@ -17,7 +17,7 @@
 #include "simulate.h"
 #include "timeutil.h"
 
-struct device {
+struct sim_device {
 	struct conn_opts opts; /* a shallow copy: only id and will are its own */
 	char *id, *will_topic, *will_payload;
 	struct conn *conn;
@@ -28,7 +28,7 @@ struct device {
 struct sim {
 	const struct simulate_opts *o;
 	struct simfleet model;
-	struct device *dev;
+	struct sim_device *dev;
 	struct ratelimit rate;
 	struct buf topic, body;
 	long sent;
@@ -37,20 +37,20 @@ struct sim {
 
 static void on_publish(void *ctx, int mid, int reason)
 {
-	struct device *d = ctx;
+	struct sim_device *d = ctx;
 	publisher_acked(&d->pub, mid, reason);
 }
 
 static void on_disconnect(void *ctx, bool lost, const char *reason)
 {
-	struct device *d = ctx;
+	struct sim_device *d = ctx;
 	publisher_on_disconnect(&d->pub, lost, reason);
 	d->announced = false;
 }
 
 static void setup_device(struct sim *s, unsigned i, int64_t now)
 {
-	struct device *d = &s->dev[i];
+	struct sim_device *d = &s->dev[i];
 	const struct conn_opts *base = s->o->conn;
 	struct buf b = BUF_INIT;
 	d->opts = *base;
@@ -75,7 +75,7 @@ static void setup_device(struct sim *s, unsigned i, int64_t now)
 
 static void announce(struct sim *s, unsigned i, bool online)
 {
-	struct device *d = &s->dev[i];
+	struct sim_device *d = &s->dev[i];
 	simfleet_status(&s->model, i, online, time_now_ms(), &s->topic, &s->body);
 	int qos = s->o->conn->qos;
 	if (publisher_send(&d->pub, s->topic.data, s->body.data, s->body.len, qos, true, NULL) == MOSQ_ERR_SUCCESS)
@@ -86,7 +86,7 @@ static void announce(struct sim *s, unsigned i, bool online)
 static bool send_next(struct sim *s)
 {
 	for (unsigned tries = 0; tries < s->model.n; tries++) {
-		struct device *d = &s->dev[s->model.next];
+		struct sim_device *d = &s->dev[s->model.next];
 		if (!d->announced || !publisher_ready(&d->pub)) {
 			s->model.next = (s->model.next + 1) % s->model.n;
 			continue;
@@ -175,7 +175,7 @@ int simulate_run(const struct simulate_opts *o)
 	say_goodbye(&s, l);
 	loop_free(l);
 	for (unsigned i = 0; i < o->devices; i++) {
-		struct device *d = &s.dev[i];
+		struct sim_device *d = &s.dev[i];
 		if (status == MQMON_EXIT_OK && conn_exit_status(d->conn))
 			status = conn_exit_status(d->conn);
 		conn_free(d->conn);

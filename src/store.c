@@ -78,6 +78,11 @@ static const char schema_v1[] = "CREATE TABLE messages ("
                                 " error TEXT NOT NULL,"
                                 " input BLOB);";
 
+const char *const store_device_columns[DEVCOL_COUNT] = {
+        "device",     "online",           "status", "last_seen",    "first_seen", "messages",
+        "ip_address", "firmware_version", "fields", "status_topic", "status_ts",
+};
+
 /* upgrades[v] takes a database at version v to v + 1 */
 static const char *const upgrades[] = {
         schema_v1, /* 0 → 1: a new, empty file */

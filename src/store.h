@@ -38,6 +38,26 @@
 
 #define STORE_SCHEMA_VERSION 1
 
+/* The devices table's columns, in the order they are listed: the one
+ * spelling that ingest writes, `mqmon-store devices` prints (as NDJSON
+ * keys, table and CSV headers) and the golden files of the meaning layer
+ * use. */
+enum store_device_col {
+	DEVCOL_DEVICE,
+	DEVCOL_ONLINE,
+	DEVCOL_STATUS,
+	DEVCOL_LAST_SEEN,
+	DEVCOL_FIRST_SEEN,
+	DEVCOL_MESSAGES,
+	DEVCOL_IP,
+	DEVCOL_FIRMWARE,
+	DEVCOL_FIELDS,
+	DEVCOL_STATUS_TOPIC,
+	DEVCOL_STATUS_TS,
+	DEVCOL_COUNT
+};
+extern const char *const store_device_columns[DEVCOL_COUNT];
+
 enum store_mode {
 	STORE_READ, /* the file must exist; never written */
 	STORE_WRITE, /* created if missing, upgraded if older */

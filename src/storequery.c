@@ -250,6 +250,19 @@ static void where_topics(struct sql *q, const struct storequery_opts *o, const c
 		buf_printf(&q->text, " AND mqmon_topic_match(%s)", col);
 }
 
+/* AND ts >= ? AND ts < ? for --since and --until */
+static void where_time(struct sql *q, const struct storequery_opts *o)
+{
+	if (o->has_since) {
+		buf_adds(&q->text, " AND ts >= ");
+		sql_ts(q, o->since_ms);
+	}
+	if (o->has_until) {
+		buf_adds(&q->text, " AND ts < ");
+		sql_ts(q, o->until_ms);
+	}
+}
+
 /* ---- reading columns ---- */
 
 static const char *col_text(sqlite3_stmt *st, int i, size_t *len)
@@ -387,14 +400,7 @@ static void query_sql(struct sql *q, const struct storequery_opts *o)
 		buf_adds(&q->text, " AND device = ");
 		sql_text(q, o->device, strlen(o->device));
 	}
-	if (o->has_since) {
-		buf_adds(&q->text, " AND ts >= ");
-		sql_ts(q, o->since_ms);
-	}
-	if (o->has_until) {
-		buf_adds(&q->text, " AND ts < ");
-		sql_ts(q, o->until_ms);
-	}
+	where_time(q, o);
 	where_topics(q, o, "topic");
 	buf_adds(&q->text, " ORDER BY ts, id");
 	if (o->limit > 0) {
@@ -587,12 +593,22 @@ int storequery_topics(const struct storequery_opts *o)
 
 static void fill_device(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scratch)
 {
-	c[0] = col_cell_text(st, 0);
-	c[1] = sqlite3_column_type(st, 1) == SQLITE_NULL ? rowfmt_null() : rowfmt_bool(sqlite3_column_int(st, 1));
-	for (int i = 2; i < 11; i++)
+	for (int i = 0; i < DEVCOL_COUNT; i++)
 		c[i] = col_cell_text(st, i);
-	c[5] = col_cell_int(st, 5);
-	c[8] = json_col_cell(scratch, st, 8);
+	c[DEVCOL_ONLINE] = sqlite3_column_type(st, DEVCOL_ONLINE) == SQLITE_NULL
+	                           ? rowfmt_null()
+	                           : rowfmt_bool(sqlite3_column_int(st, DEVCOL_ONLINE));
+	c[DEVCOL_MESSAGES] = col_cell_int(st, DEVCOL_MESSAGES);
+	c[DEVCOL_FIELDS] = json_col_cell(scratch, st, DEVCOL_FIELDS);
+}
+
+/* "SELECT a, b, … FROM table WHERE 1" over the given columns */
+static void select_columns(struct sql *q, const char *const *cols, size_t n, const char *table)
+{
+	buf_adds(&q->text, "SELECT ");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&q->text, "%s%s", i ? ", " : "", cols[i]);
+	buf_printf(&q->text, " FROM %s WHERE 1", table);
 }
 
 /* One row per device, ordered by device: device, online (true, false or
@@ -607,12 +623,8 @@ int storequery_devices(const struct storequery_opts *o)
 	struct store *s = open_db(o->dbs[0], STORE_READ, o);
 	if (!s)
 		return MQMON_EXIT_RUNTIME;
-	static const char *const names[] = {"device",     "online",       "status",     "last_seen",
-	                                    "first_seen", "messages",     "ip_address", "firmware_version",
-	                                    "fields",     "status_topic", "status_ts"};
 	struct sql q = {BUF_INIT, NULL, 0, 0};
-	buf_adds(&q.text, "SELECT device, online, status, last_seen, first_seen, messages, ip_address,"
-	                  " firmware_version, fields, status_topic, status_ts FROM devices WHERE 1");
+	select_columns(&q, store_device_columns, DEVCOL_COUNT, "devices");
 	if (o->device) {
 		buf_adds(&q.text, " AND device = ");
 		sql_text(&q, o->device, strlen(o->device));
@@ -622,7 +634,7 @@ int storequery_devices(const struct storequery_opts *o)
 		buf_adds(&q.text, " LIMIT ");
 		sql_int(&q, o->limit);
 	}
-	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_device);
+	status = list_rows(o, s, &q, store_device_columns, DEVCOL_COUNT, fill_device);
 	sql_free(&q);
 	store_close(s);
 	return status;
@@ -651,13 +663,152 @@ static bool bucket_row(struct rowfmt *f, const struct bucket *b, enum series_agg
 	return rowfmt_row(f, c);
 }
 
+static void series_sql(struct sql *q, const struct storequery_opts *o)
+{
+	buf_adds(&q->text, "SELECT ts, value FROM metrics WHERE device = ");
+	sql_text(q, o->device, strlen(o->device));
+	buf_adds(&q->text, " AND metric = ");
+	sql_text(q, o->metric, strlen(o->metric));
+	where_time(q, o);
+	buf_adds(&q->text, " ORDER BY ts");
+	if (o->limit > 0 && !o->every_ms) {
+		buf_adds(&q->text, " LIMIT ");
+		sql_int(q, o->limit);
+	}
+}
+
+/* The bucket (of --every) a sample at ts falls into: aligned to the
+ * epoch, floor also before 1970. */
+static int64_t bucket_start(int64_t ms, int64_t every)
+{
+	int64_t start = ms / every;
+	if (ms % every < 0)
+		start--;
+	return start * every;
+}
+
+/* Print the samples of st (ts, value): one row each, or one per bucket.
+ * Returns the rows printed, -1 once the output is closed. */
+static long series_rows(const struct storequery_opts *o, struct store *s, sqlite3_stmt *st, struct rowfmt *f,
+                        bool *failed)
+{
+	struct bucket b = {0};
+	long rows = 0;
+	while (step(s, st, failed)) {
+		size_t tslen;
+		const char *ts = col_text(st, 0, &tslen);
+		double v = sqlite3_column_double(st, 1);
+		int64_t ms;
+		const char *why;
+		if (!o->every_ms) {
+			if (!ts)
+				continue;
+			struct rowfmt_cell c[2] = {rowfmt_str(ts, tslen), rowfmt_real(v)};
+			if (!rowfmt_row(f, c))
+				return -1;
+			rows++;
+			continue;
+		}
+		if (!ts || !time_parse_rfc3339(ts, tslen, &ms, &why))
+			continue;
+		int64_t start = bucket_start(ms, o->every_ms);
+		if (b.open && start != b.start) {
+			if (!bucket_row(f, &b, o->agg))
+				return -1;
+			b.open = false;
+			if (o->limit > 0 && ++rows >= o->limit)
+				return rows;
+		}
+		if (!b.open)
+			b = (struct bucket){.open = true, .start = start, .min = v, .max = v};
+		b.count++;
+		b.sum += v;
+		b.min = v < b.min ? v : b.min;
+		b.max = v > b.max ? v : b.max;
+	}
+	if (!*failed && b.open) {
+		if (!bucket_row(f, &b, o->agg))
+			return -1;
+		rows++;
+	}
+	return rows;
+}
+
+/* Up to 20 values of the first column of sql (with ? = arg, or none) as
+ * "a, b, c (and 7 more)"; false on a database error. */
+static bool name_list(struct store *s, const char *sql, const char *arg, struct buf *out)
+{
+	enum { SHOWN = 20 };
+	sqlite3_stmt *st = store_prepare(s, sql);
+	if (!st)
+		return false;
+	if (arg)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	long n = 0;
+	bool failed = false;
+	while (step(s, st, &failed)) {
+		size_t len;
+		const char *v = col_text(st, 0, &len);
+		if (n++ < SHOWN) {
+			buf_adds(out, n > 1 ? ", " : "");
+			utf8_append_lossy(out, v ? v : "(none)", v ? len : 6);
+		}
+	}
+	if (n > SHOWN)
+		buf_printf(out, " (and %ld more)", n - SHOWN);
+	if (n == 0)
+		buf_adds(out, "none");
+	sqlite3_finalize(st);
+	return !failed;
+}
+
+/* The series came out empty: if the archive holds no such device or no
+ * such metric of it (not merely none in the time asked), say so, with the
+ * names it does hold.  Returns the exit status. */
+static int series_missing(const struct storequery_opts *o, struct store *s)
+{
+	struct buf names = BUF_INIT;
+	int status = MQMON_EXIT_OK;
+	sqlite3_stmt *st = store_prepare(s, "SELECT (SELECT 1 FROM metrics WHERE device = ?1 LIMIT 1),"
+	                                    " (SELECT 1 FROM metrics WHERE device = ?1 AND metric = ?2 LIMIT 1)");
+	if (!st)
+		return MQMON_EXIT_RUNTIME;
+	sqlite3_bind_text(st, 1, o->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->metric, -1, SQLITE_STATIC);
+	bool failed = false;
+	bool has_device = step(s, st, &failed) && sqlite3_column_type(st, 0) != SQLITE_NULL;
+	bool has_metric = !failed && sqlite3_column_type(st, 1) != SQLITE_NULL;
+	sqlite3_finalize(st);
+	if (failed)
+		return MQMON_EXIT_RUNTIME;
+	if (!has_device) {
+		if (!name_list(s, "SELECT DISTINCT device FROM metrics WHERE device IS NOT NULL ORDER BY device", NULL,
+		               &names))
+			status = MQMON_EXIT_RUNTIME;
+		else
+			mqmon_err("%s holds no metrics of device '%s'; devices with metrics: %s", s->path, o->device,
+			          buf_cstr(&names));
+	} else if (!has_metric) {
+		if (!name_list(s, "SELECT DISTINCT metric FROM metrics WHERE device = ? ORDER BY metric", o->device,
+		               &names))
+			status = MQMON_EXIT_RUNTIME;
+		else
+			mqmon_err("device '%s' has no metric '%s' in %s; its metrics: %s", o->device, o->metric,
+			          s->path, buf_cstr(&names));
+	}
+	buf_free(&names);
+	return status ? status : has_device && has_metric ? MQMON_EXIT_OK : MQMON_EXIT_RUNTIME;
+}
+
 /* A metric of one device over time, from the metrics table, in time
  * order.  Without --every, one row per sample: {"ts","value"}.  With
  * --every SPAN, one row per SPAN-long bucket that has samples (buckets are
  * aligned to the epoch: start = floor(ts / SPAN) * SPAN, and empty ones
  * are not printed): {"ts": the bucket's start, "value": --agg of its
  * samples (avg by default, min, max, count), "count": how many}.  --since
- * and --until bound the samples; --limit caps the rows. */
+ * and --until bound the samples; --limit caps the rows.  A device or
+ * metric the archive does not hold is an error (status 1) naming the ones
+ * it holds. */
 int storequery_series(const struct storequery_opts *o)
 {
 	int status = check_opts(o, "series", SQ_DEVICE | SQ_TIME | SQ_LIMIT | SQ_SERIES);
@@ -673,23 +824,7 @@ int storequery_series(const struct storequery_opts *o)
 	if (!s)
 		return MQMON_EXIT_RUNTIME;
 	struct sql q = {BUF_INIT, NULL, 0, 0};
-	buf_adds(&q.text, "SELECT ts, value FROM metrics WHERE device = ");
-	sql_text(&q, o->device, strlen(o->device));
-	buf_adds(&q.text, " AND metric = ");
-	sql_text(&q, o->metric, strlen(o->metric));
-	if (o->has_since) {
-		buf_adds(&q.text, " AND ts >= ");
-		sql_ts(&q, o->since_ms);
-	}
-	if (o->has_until) {
-		buf_adds(&q.text, " AND ts < ");
-		sql_ts(&q, o->until_ms);
-	}
-	buf_adds(&q.text, " ORDER BY ts");
-	if (o->limit > 0 && !o->every_ms) {
-		buf_adds(&q.text, " LIMIT ");
-		sql_int(&q, o->limit);
-	}
+	series_sql(&q, o);
 	sqlite3_stmt *st = sql_prepare(s, &q);
 	sql_free(&q);
 	if (!st) {
@@ -699,51 +834,65 @@ int storequery_series(const struct storequery_opts *o)
 	static const char *const names[] = {"ts", "value", "count"};
 	struct rowfmt f;
 	rowfmt_init(&f, o->format, o->out, names, o->every_ms ? 3 : 2);
-	struct bucket b = {0};
-	bool failed = false, open = true;
-	long rows = 0;
-	while (open && step(s, st, &failed)) {
-		size_t tslen;
-		const char *ts = col_text(st, 0, &tslen);
-		double v = sqlite3_column_double(st, 1);
-		if (!ts)
-			continue;
-		if (!o->every_ms) {
-			struct rowfmt_cell c[2] = {rowfmt_str(ts, tslen), rowfmt_real(v)};
-			open = rowfmt_row(&f, c);
-			continue;
-		}
-		int64_t ms;
-		const char *why;
-		if (!time_parse_rfc3339(ts, tslen, &ms, &why))
-			continue;
-		int64_t start = ms / o->every_ms;
-		if (ms % o->every_ms < 0)
-			start--; /* floor, also before 1970 */
-		start *= o->every_ms;
-		if (b.open && start != b.start) {
-			open = bucket_row(&f, &b, o->agg);
-			b.open = false;
-			if (o->limit > 0 && ++rows >= o->limit)
-				break;
-		}
-		if (!b.open)
-			b = (struct bucket){.open = true, .start = start, .min = v, .max = v};
-		b.count++;
-		b.sum += v;
-		if (v < b.min)
-			b.min = v;
-		if (v > b.max)
-			b.max = v;
-	}
-	if (open && !failed && b.open && (o->limit <= 0 || rows < o->limit))
-		open = bucket_row(&f, &b, o->agg);
-	if (open && !failed)
+	bool failed = false;
+	long rows = series_rows(o, s, st, &f, &failed);
+	sqlite3_finalize(st);
+	if (rows >= 0 && !failed)
 		rowfmt_finish(&f);
 	rowfmt_free(&f);
-	sqlite3_finalize(st);
+	if (rows == 0 && !failed)
+		status = series_missing(o, s);
 	store_close(s);
-	return failed ? MQMON_EXIT_RUNTIME : MQMON_EXIT_OK;
+	return failed ? MQMON_EXIT_RUNTIME : status;
+}
+
+/* ---- metrics ---- */
+
+static void fill_metric(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scratch)
+{
+	(void)scratch;
+	c[0] = col_cell_text(st, 0);
+	c[1] = col_cell_text(st, 1);
+	c[2] = col_cell_int(st, 2);
+	c[3] = col_cell_text(st, 3);
+	c[4] = col_cell_text(st, 4);
+	c[5] = sqlite3_column_type(st, 5) == SQLITE_NULL ? rowfmt_null() : rowfmt_real(sqlite3_column_double(st, 5));
+}
+
+/* What the metrics table holds: one row per device and metric, ordered so,
+ * with count, first and last (times of the first and last sample) and
+ * last_value.  --device picks one device; --since and --until count only
+ * the samples in that time; --limit caps the rows. */
+int storequery_metrics(const struct storequery_opts *o)
+{
+	int status = check_opts(o, "metrics", SQ_DEVICE | SQ_TIME | SQ_LIMIT);
+	if (status)
+		return status;
+	struct store *s = open_db(o->dbs[0], STORE_READ, o);
+	if (!s)
+		return MQMON_EXIT_RUNTIME;
+	static const char *const names[] = {"device", "metric", "count", "first", "last", "last_value"};
+	struct sql q = {BUF_INIT, NULL, 0, 0};
+	buf_adds(&q.text, "WITH g AS (SELECT device, metric, count(*) AS n, min(ts) AS first, max(ts) AS last"
+	                  " FROM metrics WHERE 1");
+	if (o->device) {
+		buf_adds(&q.text, " AND device = ");
+		sql_text(&q, o->device, strlen(o->device));
+	}
+	where_time(&q, o);
+	/* the last value: the sample at the last time (through the ts index),
+	 * the one stored last on a tie */
+	buf_adds(&q.text, " GROUP BY device, metric) SELECT device, metric, n, first, last,"
+	                  " (SELECT value FROM metrics AS l WHERE l.ts = g.last AND l.device IS g.device"
+	                  " AND l.metric = g.metric ORDER BY l.rowid DESC LIMIT 1) FROM g ORDER BY device, metric");
+	if (o->limit > 0) {
+		buf_adds(&q.text, " LIMIT ");
+		sql_int(&q, o->limit);
+	}
+	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_metric);
+	sql_free(&q);
+	store_close(s);
+	return status;
 }
 
 /* ---- prune ---- */

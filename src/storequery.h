@@ -1,7 +1,7 @@
 /*
  * storequery.h — reading an mqmon database back (mqmon-store's
  * subcommands): query (envelopes in time order, several databases merged),
- * topics, devices, series, prune, stats.  Output is NDJSON by default, or
+ * topics, devices, series, metrics, prune, stats.  Output is NDJSON by default, or
  * an aligned table or CSV (rowfmt.h).
  */
 #ifndef MQMON_STOREQUERY_H
@@ -50,6 +50,7 @@ int storequery_query(const struct storequery_opts *o);
 int storequery_topics(const struct storequery_opts *o);
 int storequery_devices(const struct storequery_opts *o);
 int storequery_series(const struct storequery_opts *o);
+int storequery_metrics(const struct storequery_opts *o);
 int storequery_prune(const struct storequery_opts *o);
 int storequery_stats(const struct storequery_opts *o);
 

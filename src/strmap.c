@@ -83,6 +83,13 @@ void strmap_drain(struct strmap *m, void (*fn)(void *ctx, const char *key, size_
 	}
 }
 
+void strmap_each(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			fn(ctx, m->slots[i].key, m->slots[i].len, m->slots[i].value);
+}
+
 void strmap_free(struct strmap *m)
 {
 	strmap_drain(m, NULL, NULL);

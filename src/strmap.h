@@ -1,6 +1,6 @@
 /*
- * strmap.h — a hash map from byte strings to pointers, for per-batch
- * caches (topics and devices seen since the last commit).  Keys are copied;
+ * strmap.h — a hash map from byte strings to pointers: per-batch caches
+ * (topics seen since the last commit), the device table.  Keys are copied;
  * values belong to the caller.
  */
 #ifndef MQMON_STRMAP_H
@@ -28,6 +28,8 @@ void **strmap_put(struct strmap *m, const char *key, size_t len);
 /* Call fn for every entry, then empty the map (keeping its memory small:
  * a map that grew large is freed). */
 void strmap_drain(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx);
+/* Call fn for every entry, keeping them. */
+void strmap_each(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx);
 void strmap_free(struct strmap *m);
 
 #endif

@@ -5,9 +5,9 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop
+	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable
 
-check_PROGRAMS = $(UNIT_TESTS) tests/freeport
+check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(MQMON_LIBS) $(CHECK_LIBS)
@@ -48,11 +48,16 @@ tests_check_loop_SOURCES = tests/check_loop.c tests/check_main.h
 tests_check_loop_CFLAGS = $(UNIT_CFLAGS)
 tests_check_loop_LDADD = $(UNIT_LDADD)
 
+tests_check_devtable_SOURCES = tests/check_devtable.c tests/check_main.h
+tests_check_devtable_CFLAGS = $(UNIT_CFLAGS)
+tests_check_devtable_LDADD = $(UNIT_LDADD)
+
 tests_check_rowfmt_SOURCES = tests/check_rowfmt.c tests/check_main.h
 tests_check_rowfmt_CFLAGS = $(UNIT_CFLAGS)
 tests_check_rowfmt_LDADD = $(UNIT_LDADD)
 
 tests_freeport_SOURCES = tests/freeport.c
+tests_meaning_dump_SOURCES = tests/meaning_dump.c
 
 INTEG_TESTS = \
 	tests/harness-selftest.sh \
@@ -70,6 +75,7 @@ INTEG_TESTS = \
 	tests/pub-noloss.sh \
 	tests/pub-flow.sh \
 	tests/pub-simulate.sh \
+	tests/meaning-golden.sh \
 	tests/store-ingest.sh \
 	tests/store-durability.sh \
 	tests/store-query.sh \
@@ -88,4 +94,15 @@ AM_TESTS_ENVIRONMENT += MQMON_SANITIZERS=1; export MQMON_SANITIZERS; \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
 endif
 
-EXTRA_DIST += tests/lib.sh $(INTEG_TESTS) tests/data/store-v1.sql
+EXTRA_DIST += tests/lib.sh $(INTEG_TESTS) tests/data/store-v1.sql $(GOLDEN_CASES)
+
+# the golden cases of the meaning layer: CASE.in.ndjson, CASE.expected.ndjson, CASE.rules
+GOLDEN_CASES = \
+	tests/data/meaning/autocore.in.ndjson tests/data/meaning/autocore.expected.ndjson \
+	tests/data/meaning/battery-hawk.in.ndjson tests/data/meaning/battery-hawk.expected.ndjson \
+	tests/data/meaning/fish-farm.in.ndjson tests/data/meaning/fish-farm.expected.ndjson \
+	tests/data/meaning/petal.in.ndjson tests/data/meaning/petal.expected.ndjson \
+	tests/data/meaning/status-forms.in.ndjson tests/data/meaning/status-forms.expected.ndjson \
+	tests/data/meaning/telemetry-forms.in.ndjson tests/data/meaning/telemetry-forms.expected.ndjson \
+	tests/data/meaning/rules.in.ndjson tests/data/meaning/rules.expected.ndjson tests/data/meaning/rules.rules \
+	tests/data/meaning/lines.in.ndjson tests/data/meaning/lines.expected.ndjson

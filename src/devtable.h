@@ -1,0 +1,63 @@
+/*
+ * devtable.h — the devices a stream has shown, in memory: when each was
+ * first and last seen, how many messages it sent, and what its status
+ * messages said (online, status word, ip, firmware, the other fields).
+ * mqmon-store gathers a batch's devices here and writes them once per
+ * commit; mqmon-status keeps the table for its whole run.  Filled from
+ * meanings (meaning.h), so both read a device the same way.  No SQL, no
+ * I/O.
+ */
+#ifndef MQMON_DEVTABLE_H
+#define MQMON_DEVTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "meaning.h"
+#include "strmap.h"
+
+struct devtable_text {
+	struct buf b;
+	bool set;
+};
+
+struct device {
+	const char *id; /* owned by the table */
+	size_t id_len;
+	int64_t first_ms, last_ms; /* message times, wall clock */
+	unsigned long messages; /* since the entry was made */
+	/* the status, merged as the database merges it: a newer status
+	 * replaces what it says and keeps what it does not say */
+	int online; /* 1, 0, -1 unknown */
+	struct devtable_text status, ip, firmware, fields, status_topic;
+	int64_t status_ms; /* time of the last status applied; 0 = none yet */
+	bool status_changed; /* a status applied since the last devtable_flush() */
+	bool dirty; /* anything since the last devtable_flush() */
+};
+
+struct devtable {
+	struct strmap map;
+};
+
+void devtable_init(struct devtable *t);
+void devtable_free(struct devtable *t);
+
+/* A message of the device m names, at ts_ms (wall clock): counted, and its
+ * status applied unless older than the one held.  Returns the device, or
+ * NULL when the message names none. */
+struct device *devtable_note(struct devtable *t, const struct meaning *m, const struct envelope *e, int64_t ts_ms);
+
+/* The device called id, or NULL. */
+struct device *devtable_find(struct devtable *t, const char *id, size_t len);
+
+/* Call fn for every device changed since the last flush; with forget, the
+ * table is emptied afterwards (memory stays that of one batch), else the
+ * devices are kept and marked clean. */
+void devtable_flush(struct devtable *t, bool forget, void (*fn)(void *ctx, struct device *d), void *ctx);
+
+/* Call fn for every device, in no particular order. */
+void devtable_each(struct devtable *t, void (*fn)(void *ctx, struct device *d), void *ctx);
+
+#endif
