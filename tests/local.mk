@@ -5,12 +5,12 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable
+	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log
 
 check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-UNIT_LDADD = $(MQMON_LIBS) $(CHECK_LIBS)
+UNIT_LDADD = $(MQMON_LIBS) $(SQLITE_LIBS) $(CHECK_LIBS)
 
 tests_check_utf8_SOURCES = tests/check_utf8.c tests/check_main.h
 tests_check_utf8_CFLAGS = $(UNIT_CFLAGS)
@@ -38,7 +38,7 @@ tests_check_opt_CFLAGS = $(UNIT_CFLAGS)
 tests_check_opt_LDADD = $(UNIT_LDADD)
 tests_check_envelope_SOURCES = tests/check_envelope.c tests/check_main.h
 tests_check_envelope_CFLAGS = $(UNIT_CFLAGS)
-tests_check_envelope_LDADD = $(UNIT_LDADD)
+tests_check_envelope_LDADD = $(UNIT_LDADD) $(JSONC_LIBS)
 
 tests_check_conn_SOURCES = tests/check_conn.c tests/check_main.h
 tests_check_conn_CFLAGS = $(UNIT_CFLAGS)
@@ -52,12 +52,17 @@ tests_check_devtable_SOURCES = tests/check_devtable.c tests/check_main.h
 tests_check_devtable_CFLAGS = $(UNIT_CFLAGS)
 tests_check_devtable_LDADD = $(UNIT_LDADD)
 
+tests_check_log_SOURCES = tests/check_log.c tests/check_main.h
+tests_check_log_CFLAGS = $(UNIT_CFLAGS)
+tests_check_log_LDADD = $(UNIT_LDADD)
+
 tests_check_rowfmt_SOURCES = tests/check_rowfmt.c tests/check_main.h
 tests_check_rowfmt_CFLAGS = $(UNIT_CFLAGS)
 tests_check_rowfmt_LDADD = $(UNIT_LDADD)
 
 tests_freeport_SOURCES = tests/freeport.c
 tests_meaning_dump_SOURCES = tests/meaning_dump.c
+tests_meaning_dump_LDADD = $(MQMON_LIBS) $(SQLITE_LIBS)
 
 INTEG_TESTS = \
 	tests/harness-selftest.sh \

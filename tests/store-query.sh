@@ -221,6 +221,35 @@ assert_eq '{"ts":"2025-01-28T10:00:00.000Z","value":23.5,"count":3}' "$(series -
 assert_eq "" "$(series --every 1m --since 2025-02-01)" "series: nothing in range"
 assert_eq '{"ts":"2025-01-28T10:00:50.000Z","value":40}' \
 	"$(mqmon-store --db "$D1" series --device ESP32_002 --metric temperature)" "another device"
+# a device or metric the archive does not hold: said, with what it holds
+run_st st mqmon-store --db "$D1" series --device ESP32_009 --metric temperature
+assert_eq 1 "$st" "series of a device without metrics"
+assert_eq "" "$(cat "$T/out")" "series output for a missing device"
+assert_eq "mqmon-store: $D1 holds no metrics of device 'ESP32_009'; devices with metrics: ESP32_001, ESP32_002" \
+	"$(cat "$T/err")" "series: the missing device and the ones held"
+run_st st mqmon-store --db "$D1" series --device ESP32_001 --metric temp --every 1m
+assert_eq 1 "$st" "series of a missing metric"
+assert_eq "mqmon-store: device 'ESP32_001' has no metric 'temp' in $D1; its metrics: humidity, temperature" \
+	"$(cat "$T/err")" "series: the missing metric and the ones held"
+# an empty time range is no error: the device and metric exist
+run_st st mqmon-store --db "$D1" series --device ESP32_001 --metric temperature --since 2030-01-01
+assert_eq "0|" "$st|$(cat "$T/err")" "series of an empty range"
+
+# metrics: per device and metric, count, first, last and the last value
+run_st st mqmon-store --db "$D1" metrics
+assert_eq 0 "$st" "metrics status"
+assert_eq '{"device":"ESP32_001","metric":"humidity","count":4,"first":"2025-01-28T10:00:00.000Z","last":"2025-01-28T10:01:10.000Z","last_value":43}
+{"device":"ESP32_001","metric":"temperature","count":5,"first":"2025-01-28T10:00:00.000Z","last":"2025-01-28T10:02:05.000Z","last_value":18.25}
+{"device":"ESP32_002","metric":"temperature","count":1,"first":"2025-01-28T10:00:50.000Z","last":"2025-01-28T10:00:50.000Z","last_value":40}' \
+	"$(cat "$T/out")" "metrics"
+assert_eq '{"device":"ESP32_001","metric":"humidity","count":1,"first":"2025-01-28T10:01:10.000Z","last":"2025-01-28T10:01:10.000Z","last_value":43}
+{"device":"ESP32_001","metric":"temperature","count":2,"first":"2025-01-28T10:01:10.000Z","last":"2025-01-28T10:02:05.000Z","last_value":18.25}' \
+	"$(mqmon-store --db "$D1" metrics --device ESP32_001 --since 2025-01-28T10:01:00Z)" "metrics --device --since"
+assert_eq 'device,metric,count,first,last,last_value
+ESP32_002,temperature,1,2025-01-28T10:00:50.000Z,2025-01-28T10:00:50.000Z,40' \
+	"$(mqmon-store --db "$D1" metrics --device ESP32_002 --format csv)" "metrics --format csv"
+run_st st mqmon-store --db "$D1" metrics --metric temperature
+assert_eq 2 "$st" "--metric with metrics"
 
 # ---------------------------------------------------------------------------
 # stats
