@@ -84,6 +84,7 @@ INTEG_TESTS = \
 	tests/store-ingest.sh \
 	tests/store-durability.sh \
 	tests/store-query.sh \
+	tests/store-completion.sh \
 	tests/store-memory.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
