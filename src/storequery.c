@@ -157,6 +157,15 @@ static void sql_int(struct sql *q, int64_t i)
 	a->i = i;
 }
 
+/* " LIMIT ?" when there is a limit */
+static void sql_limit(struct sql *q, long limit)
+{
+	if (limit > 0) {
+		buf_adds(&q->text, " LIMIT ");
+		sql_int(q, limit);
+	}
+}
+
 static void sql_ts(struct sql *q, int64_t ms)
 {
 	char ts[TIME_RFC3339_LEN + 1];
@@ -380,6 +389,16 @@ static int list_rows(const struct storequery_opts *o, struct store *s, struct sq
 	return failed ? MQMON_EXIT_RUNTIME : MQMON_EXIT_OK;
 }
 
+/* list_rows(), then free q and close s: the end of a listing. */
+static int list_and_close(const struct storequery_opts *o, struct store *s, struct sql *q, const char *const *names,
+                          size_t ncols, fill_fn fill)
+{
+	int status = list_rows(o, s, q, names, ncols, fill);
+	sql_free(q);
+	store_close(s);
+	return status;
+}
+
 /* ---- query ---- */
 
 /* One database's row stream. */
@@ -403,11 +422,8 @@ static void query_sql(struct sql *q, const struct storequery_opts *o)
 	where_time(q, o);
 	where_topics(q, o, "topic");
 	buf_adds(&q->text, " ORDER BY ts, id");
-	if (o->limit > 0) {
-		/* the first N of each database hold the first N of the merge */
-		buf_adds(&q->text, " LIMIT ");
-		sql_int(q, o->limit);
-	}
+	/* the first N of each database hold the first N of the merge */
+	sql_limit(q, o->limit);
 }
 
 struct query_out {
@@ -579,14 +595,8 @@ int storequery_topics(const struct storequery_opts *o)
 	                  " FROM topics WHERE 1");
 	where_topics(&q, o, "topic");
 	buf_adds(&q.text, " ORDER BY topic");
-	if (o->limit > 0) {
-		buf_adds(&q.text, " LIMIT ");
-		sql_int(&q, o->limit);
-	}
-	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_topic);
-	sql_free(&q);
-	store_close(s);
-	return status;
+	sql_limit(&q, o->limit);
+	return list_and_close(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_topic);
 }
 
 /* ---- devices ---- */
@@ -630,14 +640,8 @@ int storequery_devices(const struct storequery_opts *o)
 		sql_text(&q, o->device, strlen(o->device));
 	}
 	buf_adds(&q.text, " ORDER BY device");
-	if (o->limit > 0) {
-		buf_adds(&q.text, " LIMIT ");
-		sql_int(&q, o->limit);
-	}
-	status = list_rows(o, s, &q, store_device_columns, DEVCOL_COUNT, fill_device);
-	sql_free(&q);
-	store_close(s);
-	return status;
+	sql_limit(&q, o->limit);
+	return list_and_close(o, s, &q, store_device_columns, DEVCOL_COUNT, fill_device);
 }
 
 /* ---- series ---- */
@@ -671,10 +675,8 @@ static void series_sql(struct sql *q, const struct storequery_opts *o)
 	sql_text(q, o->metric, strlen(o->metric));
 	where_time(q, o);
 	buf_adds(&q->text, " ORDER BY ts");
-	if (o->limit > 0 && !o->every_ms) {
-		buf_adds(&q->text, " LIMIT ");
-		sql_int(q, o->limit);
-	}
+	if (!o->every_ms)
+		sql_limit(q, o->limit);
 }
 
 /* The bucket (of --every) a sample at ts falls into: aligned to the
@@ -885,14 +887,8 @@ int storequery_metrics(const struct storequery_opts *o)
 	buf_adds(&q.text, " GROUP BY device, metric) SELECT device, metric, n, first, last,"
 	                  " (SELECT value FROM metrics AS l WHERE l.ts = g.last AND l.device IS g.device"
 	                  " AND l.metric = g.metric ORDER BY l.rowid DESC LIMIT 1) FROM g ORDER BY device, metric");
-	if (o->limit > 0) {
-		buf_adds(&q.text, " LIMIT ");
-		sql_int(&q, o->limit);
-	}
-	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_metric);
-	sql_free(&q);
-	store_close(s);
-	return status;
+	sql_limit(&q, o->limit);
+	return list_and_close(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_metric);
 }
 
 /* ---- prune ---- */
@@ -1024,8 +1020,5 @@ int storequery_stats(const struct storequery_opts *o)
 	         " (SELECT count(*) FROM states), (SELECT count(*) FROM state_changes),"
 	         " (SELECT count(*) FROM rejects), (SELECT min(ts) FROM messages),"
 	         " (SELECT max(ts) FROM messages)");
-	status = list_rows(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_stats);
-	sql_free(&q);
-	store_close(s);
-	return status;
+	return list_and_close(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_stats);
 }
