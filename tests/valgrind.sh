@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Memory errors and leaks under valgrind: every unit test, and a
-# mqmon-sub/mqmon-pub round trip against a real broker (one-shot, an
-# envelope stream with a bad line, -l lines).  Sanitizer builds skip this
+# Memory errors and leaks under valgrind: every unit test, the meaning
+# layer and mqmon-store on every golden case (ingest, metrics, series of a
+# metric the archive does not hold), and a mqmon-sub/mqmon-pub round trip
+# against a real broker (one-shot, an envelope stream with a bad line, -l
+# lines).  Sanitizer builds skip this
 # (ASan and valgrind do not mix); they have their own run.
 . "${srcdir:-.}/tests/lib.sh"
 [[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build"
@@ -16,6 +18,21 @@ for t in "$abs_top_builddir"/tests/check_*; do
 	CK_FORK=no "${vg[@]}" --log-file="$T/vg-unit.log" "$t" >/dev/null 2>&1 || st=$?
 	[[ $st == 0 ]] || fail "$(basename "$t") under valgrind exited $st: $(head -40 "$T/vg-unit.log")"
 done
+
+for in in "$MQMON_SRCDIR"/tests/data/meaning/*.in.ndjson; do
+	name=$(basename "$in" .in.ndjson)
+	"${vg[@]}" --log-file="$T/vg-dump-$name.log" "$abs_top_builddir/tests/meaning_dump" <"$in" >/dev/null ||
+		fail "meaning_dump $name under valgrind: $(cat "$T/vg-dump-$name.log")"
+	st=0
+	"${vg[@]}" --log-file="$T/vg-store-$name.log" mqmon-store --db "$T/vg.db" <"$in" 2>/dev/null || st=$?
+	[[ $st == 0 || $st == 65 ]] || fail "mqmon-store $name under valgrind: $st: $(cat "$T/vg-store-$name.log")"
+done
+"${vg[@]}" --log-file="$T/vg-metrics.log" mqmon-store --db "$T/vg.db" metrics >/dev/null ||
+	fail "mqmon-store metrics under valgrind: $(cat "$T/vg-metrics.log")"
+st=0
+"${vg[@]}" --log-file="$T/vg-series.log" mqmon-store --db "$T/vg.db" series --device ESP32_001 --metric nope \
+	>/dev/null 2>&1 || st=$?
+assert_eq 1 "$st" "series of a missing metric under valgrind"
 
 broker_start
 run_bg sub "${vg[@]}" --log-file="$T/vg-sub.log" mqmon-sub -p "$BROKER_PORT" -t 'vg/#' -C 5 -W 60 --events
