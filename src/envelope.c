@@ -116,6 +116,11 @@ struct decode {
 	struct json_member payload, enc, payloadlen;
 	const char *bad_topic; /* why the topic cannot be published to */
 	bool is_event;
+	/* the members as phase 1 found them, so phase 2 need not scan the
+	 * line again (an envelope has a handful; more are read again) */
+	struct json_member members[16];
+	size_t nmembers;
+	bool more_members;
 };
 
 static enum envelope_result bad(struct decode *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -166,8 +171,12 @@ static enum envelope_result check_json(struct decode *x)
 	}
 	struct json_member m;
 	pos++;
-	while (m.key = NULL, m.val = NULL, json_object_next(line, n, &pos, &m, &je))
-		;
+	while (m.key = NULL, m.val = NULL, json_object_next(line, n, &pos, &m, &je)) {
+		if (x->nmembers < MQMON_ARRAY_LEN(x->members))
+			x->members[x->nmembers++] = m;
+		else
+			x->more_members = true;
+	}
 	if (je.msg) {
 		/* name the member whose value is at fault: "(in "topic")" */
 		if (m.key && !m.val && m.key_len < 80)
@@ -244,14 +253,18 @@ static enum envelope_result read_member(struct decode *x, const struct json_memb
 
 static enum envelope_result read_members(struct decode *x, struct envelope *e)
 {
-	size_t pos = json_skip_ws(x->line, x->n, 0) + 1;
+	enum envelope_result r = ENVELOPE_OK;
+	for (size_t i = 0; i < x->nmembers && r == ENVELOPE_OK; i++)
+		r = read_member(x, &x->members[i], e);
+	if (r != ENVELOPE_OK || !x->more_members)
+		return r;
+	/* an envelope with many members: the rest from a second scan */
+	size_t pos = json_skip_ws(x->line, x->n, 0) + 1, seen = 0;
 	struct json_member m;
-	while (json_object_next(x->line, x->n, &pos, &m, NULL)) {
-		enum envelope_result r = read_member(x, &m, e);
-		if (r != ENVELOPE_OK)
-			return r;
-	}
-	return ENVELOPE_OK;
+	while (r == ENVELOPE_OK && json_object_next(x->line, x->n, &pos, &m, NULL))
+		if (seen++ >= x->nmembers)
+			r = read_member(x, &m, e);
+	return r;
 }
 
 /* The enc a body without "enc" has: a string is text, and mosquitto's

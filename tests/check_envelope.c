@@ -1031,6 +1031,32 @@ START_TEST(test_props_json_alone)
 }
 END_TEST
 
+/* Members past the ones the first scan keeps are read as well. */
+START_TEST(test_decode_many_members)
+{
+	struct buf line = BUF_INIT;
+	buf_adds(&line, "{");
+	for (int i = 0; i < 40; i++)
+		buf_printf(&line, "\"x%d\":[%d,{\"y\":\"z\"}],", i, i);
+	buf_adds(&line, "\"qos\":2,\"topic\":\"late/topic\",\"payload\":{\"n\":1}}");
+	struct decoded x;
+	decode_ok(&x, buf_cstr(&line));
+	ck_assert_uint_eq(x.e.topic_len, 10);
+	ck_assert_mem_eq(x.e.topic, "late/topic", 10);
+	ck_assert_int_eq(x.e.qos, 2);
+	PAYLOAD(&x.e, ENC_JSON, "{\"n\":1}");
+	envelope_decoder_free(&x.d);
+	/* and a bad one among them is still found */
+	line.len -= strlen("\"payload\":{\"n\":1}}");
+	buf_adds(&line, "\"retain\":\"yes\"}");
+	decode(&x, buf_cstr(&line));
+	ck_assert_int_eq(x.r, ENVELOPE_ERROR);
+	ck_assert_ptr_nonnull(strstr(x.err, "\"retain\" must be true or false"));
+	envelope_decoder_free(&x.d);
+	buf_free(&line);
+}
+END_TEST
+
 START_TEST(test_enc_names)
 {
 	ck_assert_str_eq(envelope_enc_name(ENC_JSON), "json");
@@ -1079,6 +1105,7 @@ static Suite *envelope_suite(void)
 	tcase_add_test(tc, test_decode_mosquitto_j);
 	tcase_add_test(tc, test_decode_mosquitto_J);
 	tcase_add_test(tc, test_decode_mosquitto_payloadlen);
+	tcase_add_test(tc, test_decode_many_members);
 	suite_add_tcase(s, tc);
 	return s;
 }
