@@ -12,9 +12,12 @@
 
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +46,7 @@ struct conn {
 	bool refused_for_good; /* bad credentials and the like: retrying is useless */
 	bool aborting; /* we dropped an attempt that took too long */
 	bool stop_reading; /* the program wants no more messages */
+	bool quickack; /* re-arm TCP_QUICKACK after reads */
 	int exit_status;
 	unsigned failures; /* consecutive, for the backoff */
 	int64_t down_since; /* monotonic ms when the current outage began */
@@ -539,9 +543,13 @@ static int read_packets(struct conn *c)
 		if (c->state == CONN_DOWN || c->stop_reading)
 			return MOSQ_ERR_SUCCESS;
 	}
-	/* No TCP_QUICKACK re-armed here: on a bulk stream it doubles the CPU
-	 * per message and makes the broker work harder.  Only a connection
-	 * that waits for answers (request/response) wants it. */
+	/* Linux leaves quick-ack mode after use: re-armed per read, for the
+	 * connections that asked (conn_set_quickack) */
+	int fd = mosquitto_socket(c->mosq);
+	if (c->quickack && fd >= 0) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+	}
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -585,6 +593,11 @@ void conn_handle(struct conn *c, short revents)
 		mqmon_warn("the broker did not take the disconnect in time");
 		go_down(c, MQMON_EXIT_OK);
 	}
+}
+
+void conn_set_quickack(struct conn *c, bool on)
+{
+	c->quickack = on;
 }
 
 void conn_stop_reading(struct conn *c)

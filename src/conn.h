@@ -92,6 +92,12 @@ int conn_exit_status(const struct conn *c);
 /* A printable "host:port". */
 const char *conn_address(const struct conn *c);
 
+/* Re-arm TCP_QUICKACK after every read: for connections that wait for
+ * answers (mqmon-cmd, its responder), so that Nagle on the broker and a
+ * delayed ACK here do not stall each round trip by ~40 ms.  Not for bulk
+ * streams, where it costs CPU on both sides. */
+void conn_set_quickack(struct conn *c, bool on);
+
 /* Stop reading from the broker (for good): what it sends from now on is
  * neither read nor acknowledged, so a persistent session keeps it for the
  * next run.  For -C: the messages after the last one wanted are not lost. */

@@ -27,10 +27,39 @@ static void key(struct buf *b, const char *k)
 	buf_addc(b, ':');
 }
 
-void event_str(struct buf *b, const char *k, const char *val)
+void event_strn(struct buf *b, const char *k, const char *val, size_t n)
 {
 	key(b, k);
-	json_write_text(b, val, strlen(val));
+	json_write_text(b, val, n);
+}
+
+void event_str(struct buf *b, const char *k, const char *val)
+{
+	event_strn(b, k, val, strlen(val));
+}
+
+void event_int(struct buf *b, const char *k, long long val)
+{
+	key(b, k);
+	buf_printf(b, "%lld", val);
+}
+
+void event_double(struct buf *b, const char *k, double val)
+{
+	key(b, k);
+	json_write_double(b, val);
+}
+
+void event_null(struct buf *b, const char *k)
+{
+	key(b, k);
+	buf_adds(b, "null");
+}
+
+void event_raw(struct buf *b, const char *k, const char *json, size_t n)
+{
+	key(b, k);
+	buf_add(b, json, n);
 }
 
 void event_bool(struct buf *b, const char *k, bool val)

@@ -55,6 +55,12 @@ int sig_take(void)
 	return received;
 }
 
+void sig_clear(void)
+{
+	sig_take();
+	received = 0;
+}
+
 bool sig_pending(void)
 {
 	return received != 0;

@@ -14,5 +14,8 @@ int sig_init(void);
 int sig_take(void);
 /* Has SIGINT or SIGTERM arrived (without draining)? */
 bool sig_pending(void);
+/* Forget the signal: the next one is news again, not "the user means it"
+ * (a REPL, where Ctrl-C cancels a line rather than the program). */
+void sig_clear(void);
 
 #endif

@@ -64,6 +64,36 @@ void **strmap_put(struct strmap *m, const char *key, size_t len)
 	return &e->value;
 }
 
+void *strmap_del(struct strmap *m, const char *key, size_t len)
+{
+	if (!m->cap)
+		return NULL;
+	size_t mask = m->cap - 1;
+	struct strmap_entry *e = find(m, key, len);
+	if (!e->key)
+		return NULL;
+	void *value = e->value;
+	free(e->key);
+	e->key = NULL;
+	m->n--;
+	/* backward shift: move later entries of the probe run into the hole
+	 * unless their home slot lies after it (cyclically) */
+	size_t i = (size_t)(e - m->slots), j = i;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!m->slots[j].key)
+			break;
+		size_t home = (size_t)hash(m->slots[j].key, m->slots[j].len) & mask;
+		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+		if (stays)
+			continue;
+		m->slots[i] = m->slots[j];
+		m->slots[j].key = NULL;
+		i = j;
+	}
+	return value;
+}
+
 void strmap_drain(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx)
 {
 	for (size_t i = 0; i < m->cap; i++) {

@@ -28,7 +28,10 @@ void **strmap_put(struct strmap *m, const char *key, size_t len);
 /* Call fn for every entry, then empty the map (keeping its memory small:
  * a map that grew large is freed). */
 void strmap_drain(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx);
-/* Call fn for every entry, keeping them. */
+/* Remove key; returns its value (NULL if it was not there).  The key's
+ * copy is freed, the value is the caller's. */
+void *strmap_del(struct strmap *m, const char *key, size_t len);
+/* Call fn for every entry, keeping them.  fn must not add or remove. */
 void strmap_each(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx);
 void strmap_free(struct strmap *m);
 

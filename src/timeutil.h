@@ -15,6 +15,7 @@
 
 int64_t time_now_ms(void); /* wall clock */
 int64_t time_mono_ms(void); /* monotonic, for timeouts and rates */
+int64_t time_mono_us(void); /* monotonic, for latencies */
 
 /* Write ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" plus a NUL into out. */
 void time_format_ms(int64_t ms, char out[TIME_RFC3339_LEN + 1]);

@@ -233,3 +233,61 @@ const struct topic_capture *topic_capture_find(const struct topic_capture *caps,
 			return &caps[i];
 	return NULL;
 }
+
+/* ---- templates ---- */
+
+bool topic_level_valid(const char *v, size_t n, const char **why)
+{
+	if (n == 0)
+		return why_fail(why, "is empty");
+	if (memchr(v, '/', n))
+		return why_fail(why, "contains '/'");
+	if (memchr(v, '+', n) || memchr(v, '#', n))
+		return why_fail(why, "contains a wildcard ('+' or '#')");
+	if (memchr(v, '\0', n))
+		return why_fail(why, "contains a NUL character");
+	if (!utf8_valid(v, n))
+		return why_fail(why, "is not valid UTF-8");
+	return true;
+}
+
+bool topic_template_expand(struct buf *out, const char *tmpl, const char *device, const char *command,
+                           const char **why)
+{
+	static const char *const names[] = {"{device}", "{command}"};
+	const char *values[] = {device, command};
+	for (size_t i = 0; i < 2; i++) {
+		if (!strstr(tmpl, names[i]))
+			continue;
+		if (!values[i])
+			return why_fail(why, i ? "needs a command" : "needs a device");
+		if (!topic_level_valid(values[i], strlen(values[i]), why))
+			return false;
+	}
+	for (const char *p = tmpl; *p;) {
+		size_t k;
+		for (k = 0; k < 2; k++)
+			if (strncmp(p, names[k], strlen(names[k])) == 0)
+				break;
+		if (k < 2) {
+			buf_adds(out, values[k]);
+			p += strlen(names[k]);
+		} else {
+			buf_addc(out, *p++);
+		}
+	}
+	return true;
+}
+
+void topic_template_filter(struct buf *out, const char *tmpl)
+{
+	for (const char *p = tmpl; *p;) {
+		const char *close = *p == '{' ? strchr(p, '}') : NULL;
+		if (close && (p == tmpl || p[-1] == '/') && (close[1] == '/' || close[1] == '\0')) {
+			buf_addc(out, '+');
+			p = close + 1;
+		} else {
+			buf_addc(out, *p++);
+		}
+	}
+}

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "buf.h"
+
 #define TOPIC_MAX_LEN 65535
 
 /* A topic to publish to: non-empty, at most 65535 bytes, valid UTF-8, no
@@ -24,6 +26,16 @@ bool topic_filter_valid(const char *f, size_t n, const char **why);
 /* Does filter (valid, NUL-terminated) match topic (a valid name)?
  * A "$share/GROUP/" prefix on the filter is ignored for matching. */
 bool topic_matches(const char *filter, const char *topic, size_t topic_len);
+
+/* Templates such as "devices/{device}/command": {device} and {command}
+ * replaced by values, each of which must fit in one level (no '/', '+',
+ * '#' or NUL, not empty).  topic_template_expand() appends the topic to
+ * out; false with *why ("the device 'a/b' contains '/'") otherwise. */
+bool topic_level_valid(const char *v, size_t n, const char **why);
+bool topic_template_expand(struct buf *out, const char *tmpl, const char *device, const char *command,
+                           const char **why);
+/* The template as a subscription filter: {name} becomes '+'. */
+void topic_template_filter(struct buf *out, const char *tmpl);
 
 /* Patterns: levels are literals, '+', '#' (last) or "{name}" capturing
  * one whole level. */

@@ -5,12 +5,12 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log
+	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap
 
 check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-UNIT_LDADD = $(MQMON_LIBS) $(SQLITE_LIBS) $(CHECK_LIBS)
+UNIT_LDADD = $(MQMON_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(CHECK_LIBS)
 
 tests_check_utf8_SOURCES = tests/check_utf8.c tests/check_main.h
 tests_check_utf8_CFLAGS = $(UNIT_CFLAGS)
@@ -55,6 +55,10 @@ tests_check_devtable_LDADD = $(UNIT_LDADD)
 tests_check_log_SOURCES = tests/check_log.c tests/check_main.h
 tests_check_log_CFLAGS = $(UNIT_CFLAGS)
 tests_check_log_LDADD = $(UNIT_LDADD)
+
+tests_check_strmap_SOURCES = tests/check_strmap.c tests/check_main.h
+tests_check_strmap_CFLAGS = $(UNIT_CFLAGS)
+tests_check_strmap_LDADD = $(UNIT_LDADD)
 
 tests_check_rowfmt_SOURCES = tests/check_rowfmt.c tests/check_main.h
 tests_check_rowfmt_CFLAGS = $(UNIT_CFLAGS)
