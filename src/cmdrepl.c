@@ -68,6 +68,7 @@ struct repl {
 	char *history;
 	char prompt[200];
 	bool quit, tty, installed;
+	bool in_handler; /* running a line: output goes out as it is */
 	struct buf scratch;
 };
 
@@ -79,7 +80,8 @@ static struct repl *repl; /* readline's callbacks take no context */
  * and the half-typed line below it. */
 static void say(const char *text, size_t len)
 {
-	if (!repl->installed || !repl->tty) {
+	/* inside the line handler readline is between lines: plain output */
+	if (!repl->installed || !repl->tty || repl->in_handler) {
 		fwrite(text, 1, len, stdout);
 		fflush(stdout);
 		return;
@@ -467,17 +469,30 @@ static char *history_path(void)
 	return (char *)buf_cstr(&b);
 }
 
-/* Learn devices and keys from the lines of earlier runs. */
+/* Learn devices, commands and keys from the lines of earlier runs,
+ * following their use lines to know which word is which. */
 static void learn_history(void)
 {
 	HIST_ENTRY **list = history_list();
+	bool using = false;
 	for (int i = 0; list && list[i]; i++) {
 		char *argv[64];
 		int argc = split(list[i]->line, argv, (int)MQMON_ARRAY_LEN(argv));
-		if (argc >= 2 && !table_find(argv[0]))
+		if (argc >= 1 && strcmp(argv[0], "use") == 0) {
+			using = argc >= 2;
+			if (using)
+				learn_device(argv[1], strlen(argv[1]));
+			continue;
+		}
+		int first = using ? 0 : 1;
+		if (argc <= first || table_find(argv[0]))
+			continue;
+		if (!using)
 			learn_device(argv[0], strlen(argv[0]));
-		if (argc >= 2 && strcmp(argv[0], "use") == 0)
-			learn_device(argv[1], strlen(argv[1]));
+		strmap_put(&repl->keys, argv[first], strlen(argv[first]));
+		for (int k = first + 1; k < argc; k++)
+			if (strchr(argv[k], '=') && argv[k][0] != '=')
+				learn_key(argv[first], argv[k], (size_t)(strchr(argv[k], '=') - argv[k]));
 	}
 }
 
@@ -490,6 +505,11 @@ static void on_line(char *line)
 		if (repl->tty)
 			fputc('\n', stdout);
 		repl->quit = true;
+	}
+	if (repl->quit) {
+		/* now, or readline shows the next prompt when this returns */
+		rl_callback_handler_remove();
+		repl->installed = false;
 		return;
 	}
 	if (*line) {
@@ -497,8 +517,14 @@ static void on_line(char *line)
 		if (repl->history)
 			append_history(1, repl->history);
 	}
+	repl->in_handler = true;
 	dispatch(repl, line);
+	repl->in_handler = false;
 	free(line);
+	if (repl->quit) {
+		rl_callback_handler_remove();
+		repl->installed = false;
+	}
 }
 
 /* The candidates for the word being completed, one per line in out. */
@@ -579,19 +605,15 @@ static void on_stdin(void *ctx, short revents)
 /* Ctrl-C: the half-typed line goes, else the wait for answers. */
 static void interrupt(struct repl *r)
 {
-	if (rl_end > 0) {
-		rl_replace_line("", 0);
-		fputs("^C\n", stdout);
-		rl_on_new_line();
-		rl_redisplay();
-	} else {
-		size_t n = cmd_engine_give_up(r->engine, false);
-		fputc('\n', stdout);
-		if (n)
-			sayf("stopped waiting for %zu command%s", n, n == 1 ? "" : "s");
-		rl_on_new_line();
-		rl_redisplay();
-	}
+	bool had_text = rl_end > 0;
+	rl_replace_line("", 0);
+	fputs(had_text ? "^C\n" : "\n", stdout);
+	size_t n = had_text ? 0 : cmd_engine_give_up(r->engine, false);
+	if (n)
+		printf("stopped waiting for %zu command%s\n", n, n == 1 ? "" : "s");
+	fflush(stdout);
+	rl_on_new_line();
+	rl_redisplay();
 	sig_clear();
 }
 
@@ -724,7 +746,8 @@ int cmdrepl_run(const struct cmdrepl_opts *o)
 			break;
 		}
 	}
-	rl_callback_handler_remove();
+	if (r.installed)
+		rl_callback_handler_remove();
 	r.installed = false;
 	/* piped input: its commands still get their answers */
 	if (!r.tty && status == MQMON_EXIT_OK)
@@ -737,6 +760,7 @@ int cmdrepl_run(const struct cmdrepl_opts *o)
 	rules_free(&r.rules);
 	strmap_free(&r.devices);
 	strmap_drain(&r.keys, free_key_list, NULL);
+	strmap_free(&r.keys);
 	for (size_t i = 0; i < r.nwatches; i++)
 		free(r.watches[i]);
 	free(r.watches);

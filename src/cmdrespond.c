@@ -223,7 +223,8 @@ int cmdrespond_run(const struct cmdrespond_opts *o)
 			break;
 	}
 	int status = conn_state(r.conn) == CONN_DOWN ? conn_exit_status(r.conn) : MQMON_EXIT_OK;
-	/* answers already due go out; the acks of what went out come back */
+	/* the answers still queued go out when due, and the acks of what went
+	 * out come back, within --connect-timeout */
 	double limit = o->conn->connect_timeout > 0 ? o->conn->connect_timeout : 10;
 	loop_run_until(r.loop, all_sent, &r, time_mono_ms() + (int64_t)(limit * 1000));
 	out_flush(&r.out);

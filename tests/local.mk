@@ -5,7 +5,7 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap
+	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap tests/check_cmdproto
 
 check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump
 
@@ -60,6 +60,10 @@ tests_check_strmap_SOURCES = tests/check_strmap.c tests/check_main.h
 tests_check_strmap_CFLAGS = $(UNIT_CFLAGS)
 tests_check_strmap_LDADD = $(UNIT_LDADD)
 
+tests_check_cmdproto_SOURCES = tests/check_cmdproto.c tests/check_main.h
+tests_check_cmdproto_CFLAGS = $(UNIT_CFLAGS)
+tests_check_cmdproto_LDADD = $(UNIT_LDADD)
+
 tests_check_rowfmt_SOURCES = tests/check_rowfmt.c tests/check_main.h
 tests_check_rowfmt_CFLAGS = $(UNIT_CFLAGS)
 tests_check_rowfmt_LDADD = $(UNIT_LDADD)
@@ -84,11 +88,14 @@ INTEG_TESTS = \
 	tests/pub-noloss.sh \
 	tests/pub-flow.sh \
 	tests/pub-simulate.sh \
+	tests/cmd-one.sh \
+	tests/cmd-batch.sh \
+	tests/cmd-repl.sh \
 	tests/meaning-golden.sh \
 	tests/store-ingest.sh \
 	tests/store-durability.sh \
 	tests/store-query.sh \
-	tests/store-completion.sh \
+	tests/completion-db.sh \
 	tests/store-memory.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)

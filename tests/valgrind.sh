@@ -3,7 +3,7 @@
 # layer and mqmon-store on every golden case (ingest, metrics, series of a
 # metric the archive does not hold), and a mqmon-sub/mqmon-pub round trip
 # against a real broker (one-shot, an envelope stream with a bad line, -l
-# lines).  Sanitizer builds skip this
+# lines); mqmon-cmd as responder, for one command, a batch and its shell.  Sanitizer builds skip this
 # (ASan and valgrind do not mix); they have their own run.
 . "${srcdir:-.}/tests/lib.sh"
 [[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build"
@@ -34,7 +34,7 @@ st=0
 	>/dev/null 2>&1 || st=$?
 assert_eq 1 "$st" "series of a missing metric under valgrind"
 
-broker_start
+broker_start --extra "log_type subscribe"
 run_bg sub "${vg[@]}" --log-file="$T/vg-sub.log" mqmon-sub -p "$BROKER_PORT" -t 'vg/#' -C 5 -W 60 --events
 wait_contains "$T/sub.out" '"event":"connected"' 30
 "${vg[@]}" --log-file="$T/vg-pub1.log" mqmon-pub -p "$BROKER_PORT" -t vg/one -m '{"a":1}' -q 1 ||
@@ -46,6 +46,26 @@ assert_eq 65 "$st" "mqmon-pub stream exit status under valgrind (one bad line)"
 printf 'four\nfive\n' | "${vg[@]}" --log-file="$T/vg-pub3.log" mqmon-pub -p "$BROKER_PORT" -t vg/lines -l ||
 	fail "mqmon-pub -l under valgrind: $(cat "$T/vg-pub3.log")"
 wait_bg sub 60 || fail "mqmon-sub under valgrind exited $BG_STATUS: $(cat "$T/vg-sub.log")"
+
+# mqmon-cmd: the responder, one command, a batch, and the shell on piped
+# input, each under valgrind
+run_bg resp "${vg[@]}" --log-file="$T/vg-resp.log" mqmon-cmd -p "$BROKER_PORT" -i vgresp --respond --progress
+wait_until 60 grep -q 'vgresp 0 devices/+/command' "$(broker_log)" || fail "the responder under valgrind did not subscribe"
+"${vg[@]}" --log-file="$T/vg-cmd1.log" mqmon-cmd -p "$BROKER_PORT" -W 30 ESP32_001 relay index=0 state=true >"$T/cmd1.out" ||
+	fail "mqmon-cmd under valgrind: $(cat "$T/vg-cmd1.log")"
+assert_contains "$T/cmd1.out" '"status":"acked"'
+{
+	for i in $(seq 1 50); do printf '{"device":"d%d","command":"set","params":{"n":%d}}\n' "$i" "$i"; done
+	echo 'not a command'
+} | "${vg[@]}" --log-file="$T/vg-cmd2.log" mqmon-cmd -p "$BROKER_PORT" -W 30 --batch --max-pending 10 >"$T/cmd2.out" 2>/dev/null ||
+	st=$?
+assert_eq 65 "$st" "mqmon-cmd --batch under valgrind, one bad line"
+assert_eq 50 "$(grep -c '"status":"acked"' "$T/cmd2.out")" "acked commands of the batch under valgrind"
+printf 'help\nuse d1\nrestart\nwatch x/#\ndevices\nbogus/x y\n' |
+	"${vg[@]}" --log-file="$T/vg-cmd3.log" mqmon-cmd -p "$BROKER_PORT" -W 30 -I >"$T/cmd3.out" 2>&1 ||
+	fail "mqmon-cmd -I under valgrind: $(cat "$T/vg-cmd3.log")"
+assert_contains "$T/cmd3.out" '"device":"d1","command":"restart","status":"acked"'
+stop_bg resp
 assert_eq 6 "$(count_lines "$T/sub.out")" "lines from mqmon-sub (an event and five messages)"
 for log in "$T"/vg-*.log; do
 	[[ -s $log ]] && fail "valgrind reported problems: $(cat "$log")"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# mqmon-store's bash completion completes subcommands, and devices, metrics
-# (of the --device given) and topics from the database named on the line
-# (--db, else $MQMON_DB).
+# The bash completions that read an mqmon-store database: mqmon-store's
+# completes subcommands, and devices, metrics (of the --device given) and
+# topics from the database named on the line (--db, else $MQMON_DB);
+# mqmon-cmd's completes the DEVICE of a command from --db, then the
+# COMMAND.
 . "${srcdir:-.}/tests/lib.sh"
 # shellcheck source=../completions/bash/mqmon-store
 . "$MQMON_SRCDIR/completions/bash/mqmon-store"
+# shellcheck source=../completions/bash/mqmon-cmd
+. "$MQMON_SRCDIR/completions/bash/mqmon-cmd"
 
 DB=$T/fleet.db
 mqmon-store --db "$DB" <"$MQMON_SRCDIR/tests/data/meaning/battery-hawk.in.ndjson" || fail "ingest"
@@ -15,7 +19,10 @@ complete_line() {
 	COMP_WORDS=("$@")
 	COMP_CWORD=$(($# - 1))
 	COMPREPLY=()
-	_mqmon_store
+	case $1 in
+	mqmon-store) _mqmon_store ;;
+	mqmon-cmd) _mqmon_cmd ;;
+	esac
 	printf '%s\n' "${COMPREPLY[@]}" | sort
 }
 
@@ -36,4 +43,15 @@ assert_eq "state_of_charge" "$(complete_line mqmon-store --db "$DB" series --met
 assert_eq "truck7/device/DE:AD:BE:EF:00:01/reading" "$(MQMON_DB=$DB complete_line mqmon-store query --topic tr)" \
 	"topics from \$MQMON_DB"
 assert_eq "" "$(complete_line mqmon-store --db "$T/none.db" series --device '')" "no database, no devices"
+
+# mqmon-cmd: the device from --db, then the command
+assert_eq "11:22:33:44:55:66
+AA:BB:CC:DD:EE:FF
+DE:AD:BE:EF:00:01" "$(complete_line mqmon-cmd --db "$DB" -q 1 '')" "mqmon-cmd: devices from --db"
+assert_eq "DD:EE:FF" "$(complete_line mqmon-cmd --db "$DB" AA : BB : CC :)" "mqmon-cmd: a MAC address split at its colons"
+assert_eq "relay
+restart" "$(complete_line mqmon-cmd --db "$DB" AA : BB : CC : DD : EE : FF re)" "mqmon-cmd: the command"
+assert_eq "--max-failures
+--max-pending" "$(complete_line mqmon-cmd --max)" "mqmon-cmd: options"
+assert_eq "restart" "$(complete_line mqmon-cmd --batch --max-pending 5 rest)" "mqmon-cmd --batch: the command"
 exit 0
