@@ -95,6 +95,20 @@ jq -se '[.[] | select(.status == "skipped")] | all(.id == null and .attempts == 
 assert_contains "$T/bad.err" "3 failures (--max-failures 3): no new command starts"
 assert_eq 3 "$(count_lines "$T/bad.out")" "commands the devices got"
 
+# --- --fail-rate 0.5: about half of 200 answers are negative
+run_bg half mqmon-cmd "${P[@]}" -i half -q 1 --respond --fail-rate 0.5 --cmd-topic 'half/{device}' \
+	--ack-topic 'half/{device}/ack'
+subscribed half 'half/+'
+st=0
+head -n 200 "$T/batch.in" | mqmon-cmd "${P[@]}" -q 1 --batch --cmd-topic 'half/{device}' \
+	--ack-topic 'half/{device}/ack' >"$T/half.res" || st=$?
+assert_eq 4 "$st" "exit status with some nacks"
+nacks=$(jq -r 'select(.status == "nacked") | .id' "$T/half.res" | wc -l)
+((nacks >= 60 && nacks <= 140)) || fail "$nacks of 200 answers negative at --fail-rate 0.5"
+assert_eq 200 "$(jq -r 'select(.status == "nacked" or .status == "acked") | .id' "$T/half.res" | wc -l)" \
+	"answered commands at --fail-rate 0.5"
+stop_bg half
+
 # --- bad lines: reported by number, the rest goes on; 65 beats 4 beats 3
 cat >"$T/mixed.in" <<'EOS'
 {"device":"ok-1","command":"ping"}

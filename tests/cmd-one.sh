@@ -100,6 +100,49 @@ jq -se 'length == 2 and .[0].event == "progress" and .[0].status == "accepted" a
 assert_contains "$T/dev.err" "devices/D1/response: an answer that is not a JSON object: ignored"
 wait_bg device 10 || fail "the scripted device exited $BG_STATUS"
 
+# an MQTT 5 device that answers on the response topic with the correlation
+# data and no id in its body: matched by the correlation data alone
+cat >"$T/v5.sh" <<'EOS'
+#!/usr/bin/env bash
+port=$1
+read -r rt corr < <(mosquitto_sub -p "$port" -V mqttv5 -i device3 -q 1 -t devices/D3/command -C 1 -F '%R %D')
+mosquitto_pub -p "$port" -V mqttv5 -q 1 -t "$rt" -D publish correlation-data "$corr" -m '{"status":"done","by":"v5"}'
+EOS
+run_bg device3 bash "$T/v5.sh" "$BROKER_PORT"
+subscribed device3 'devices/D3/command'
+mqmon-cmd "${P[@]}" -q 1 -W 2 D3 ping >"$T/v5.out" || fail "an answer matched by correlation data: $?"
+jq -se '.[0] | .status == "acked" and .response.by == "v5" and (.response | has("id") | not)' "$T/v5.out" \
+	>/dev/null || fail "correlation data: $(cat "$T/v5.out")"
+wait_bg device3 10 || fail "the MQTT 5 device exited $BG_STATUS: $(cat "$T/device3.err")"
+
+# an answer with the right id but no status: reported, counted as negative
+cat >"$T/nostatus.sh" <<'EOS'
+#!/usr/bin/env bash
+port=$1
+id=$(mosquitto_sub -p "$port" -V mqttv311 -i device2 -q 1 -t devices/D2/command -C 1 -F %p | jq -r .id)
+mosquitto_pub -p "$port" -V mqttv311 -q 1 -t devices/D2/response -m "{\"id\":\"$id\",\"result\":42}"
+EOS
+run_bg device2 bash "$T/nostatus.sh" "$BROKER_PORT"
+subscribed device2 'devices/D2/command'
+st=0
+mqmon-cmd "${P[@]}" -V 311 -q 1 D2 ping >"$T/ns.out" 2>"$T/ns.err" || st=$?
+assert_eq 4 "$st" "exit status of an answer without a status"
+jq -se '.[0] | .status == "nacked" and .response.result == 42' "$T/ns.out" >/dev/null ||
+	fail "an answer without a status: $(cat "$T/ns.out")"
+assert_contains "$T/ns.err" 'devices/D2/response: the answer from D2 to ping has no "status": counted as negative'
+wait_bg device2 10 || true
+
+# --- the responder's progress report, then its ack after --delay-ms
+run_bg prog mqmon-cmd "${P[@]}" -i prog --respond --progress --delay-ms 300 --cmd-topic 'fw/{device}' \
+	--ack-topic 'fw/{device}/ack'
+subscribed prog 'fw/+'
+mqmon-cmd "${P[@]}" -W 0.1 --cmd-topic 'fw/{device}' --ack-topic 'fw/{device}/ack' pond-03 firmware \
+	url=http://fw.example/3.bin >"$T/prog.res" || fail "a command with a progress report: $?"
+jq -se 'length == 2 and .[0].event == "progress" and .[0].status == "accepted" and .[1].status == "acked"
+	and .[1].attempts == 1 and .[1].latency_ms >= 300 and .[1].response.params.url == "http://fw.example/3.bin"' \
+	"$T/prog.res" >/dev/null || fail "progress, then the ack: $(cat "$T/prog.res")"
+stop_bg prog
+
 # --- Petal: messageId, MQTT 3.1.1, org/ORG/device/DEVICE/command|response
 PETAL=(-V 311 --id-field messageId --cmd-topic 'org/acme/device/{device}/command'
 	--ack-topic 'org/acme/device/{device}/response')
