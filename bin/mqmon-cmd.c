@@ -87,6 +87,10 @@ static bool set_template(char **slot, const char *val, struct opt_err *err)
 	if (!p)
 		return opt_errf(err, "'%s': %s", val, why);
 	topic_pattern_free(p);
+	/* a misspelt {name} would be published as it is */
+	for (const char *b = strchr(val, '{'); b; b = strchr(b + 1, '{'))
+		if (strncmp(b, "{device}", 8) != 0 && strncmp(b, "{command}", 9) != 0)
+			return opt_errf(err, "'%s': a template takes {device} and {command} only", val);
 	struct buf probe = BUF_INIT;
 	bool ok = topic_template_expand(&probe, val, "d", "c", &why) && topic_name_valid(probe.data, probe.len, &why);
 	buf_free(&probe);
@@ -173,6 +177,7 @@ struct single {
 	const char *device, *command;
 	struct json_object *params;
 	bool sent, done;
+	bool closed; /* stdout went away: quietly 0 */
 	int status;
 };
 
@@ -181,6 +186,8 @@ static void single_event(void *ctx, const char *line, size_t len)
 	struct single *s = ctx;
 	buf_add(out_buf(&s->out), line, len);
 	out_flush(&s->out);
+	if (out_closed(&s->out))
+		s->closed = true;
 }
 
 static void single_result(void *ctx, const struct cmd_result *r)
@@ -227,6 +234,8 @@ static int run_single(struct cli *c, const char *device, const char *command, st
 		status = conn_state(conn) == CONN_DOWN ? MQMON_EXIT_RUNTIME : MQMON_EXIT_TIMEOUT;
 		cmd_engine_give_up(s.engine, s.sent);
 	}
+	if (s.closed)
+		status = MQMON_EXIT_OK;
 	loop_disconnect_all(l);
 	cmd_engine_free(s.engine);
 	loop_free(l);
@@ -251,7 +260,7 @@ int main(int argc, char **argv)
 	        .apply = cmd_apply,
 	        .ctx = &c,
 	        .epilog = "Examples:\n"
-	                  "  mqmon-cmd ESP32_001 relay index=0 state=on\n"
+	                  "  mqmon-cmd ESP32_001 relay index=0 state=true\n"
 	                  "  mqmon-cmd --cmd-topic 'org/acme/device/{device}/command' \\\n"
 	                  "            --ack-topic 'org/acme/device/{device}/response' --id-field messageId drone-7 "
 	                  "get_status\n"

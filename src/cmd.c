@@ -352,13 +352,15 @@ static void on_message(void *ctx, const struct mosquitto_message *msg, const mos
 
 /* ---- the connection ---- */
 
-static void connection_event(struct cmd_engine *e, const char *name, const char *reason)
+static void connection_event(struct cmd_engine *e, const char *name, const char *reason, int session_present)
 {
 	if (!e->o->events)
 		return;
 	buf_reset(&e->line);
 	event_begin(&e->line, name, time_now_ms());
 	event_str(&e->line, "broker", conn_address(e->conn));
+	if (session_present >= 0)
+		event_bool(&e->line, "session_present", session_present);
 	if (reason)
 		event_str(&e->line, "reason", reason);
 	emit(e);
@@ -367,8 +369,7 @@ static void connection_event(struct cmd_engine *e, const char *name, const char 
 static void on_connect(void *ctx, bool session_present)
 {
 	struct cmd_engine *e = ctx;
-	(void)session_present;
-	connection_event(e, "connected", NULL);
+	connection_event(e, "connected", NULL, session_present);
 	struct mosquitto *mosq = conn_mosq(e->conn);
 	int rc = mosquitto_subscribe(mosq, &e->ack_mid, e->ack_filter, e->o->qos);
 	if (rc != MOSQ_ERR_SUCCESS)
@@ -399,7 +400,7 @@ static void on_disconnect(void *ctx, bool lost, const char *reason)
 	e->ready = false;
 	publisher_on_disconnect(&e->pub, lost, reason);
 	if (lost)
-		connection_event(e, "disconnected", reason);
+		connection_event(e, "disconnected", reason, -1);
 }
 
 static void on_publish(void *ctx, int mid, int reason)

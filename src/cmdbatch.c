@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "out.h"
 #include "publisher.h"
 #include "timeutil.h"
+#include "topic.h"
 
 struct batch {
 	const struct cmdbatch_opts *o;
@@ -126,11 +128,22 @@ static void handle_line(struct batch *b, const struct line *ln)
 		                  : "no \"command\" (and none on the command line)");
 		goto done;
 	}
+	const char *why;
+	const char *what = NULL, *value = NULL;
+	if (!topic_level_valid(device, strlen(device), &why))
+		what = "device", value = device;
+	else if (!topic_level_valid(command, strlen(command), &why))
+		what = "command", value = command;
+	if (what) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "the %s '%s' %s", what, value, why);
+		bad_line(b, ln, msg);
+		goto done;
+	}
 	if (b->stopped) {
 		cmd_engine_skipped(b->engine, device, command, ln->lineno);
 		goto done;
 	}
-	const char *why;
 	if (!cmd_engine_send(b->engine, device, command, merged_params(b, params), ln->lineno, &why))
 		bad_line(b, ln, why);
 	else
@@ -225,9 +238,9 @@ int cmdbatch_run(const struct cmdbatch_opts *o)
 	int in = loop_add_fd(b.loop, o->in_fd, on_stdin, &b);
 	run(&b, in);
 	struct conn *c = cmd_engine_conn(b.engine);
-	int status = exit_status(&b);
+	int status = out_closed(&b.out) ? MQMON_EXIT_OK : exit_status(&b);
 	if (conn_state(c) == CONN_DOWN) {
-		if (cmd_engine_pending(b.engine) || !b.input_done)
+		if (b.lr.lineno && (cmd_engine_pending(b.engine) || !b.input_done))
 			mqmon_err("stopped before the end of the input, at line %lu", b.lr.lineno);
 		cmd_engine_give_up(b.engine, true);
 		status = MQMON_EXIT_RUNTIME;

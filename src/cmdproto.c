@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,29 @@ const char *cmdproto_text(struct json_object *o)
 	return json_object_to_json_string_ext(o, TEXT_FLAGS);
 }
 
+/* json-c takes NaN and Infinity even in strict mode; JSON has neither. */
+static bool all_finite(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_double: return isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!all_finite(json_object_array_get_idx(o, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v)
+		{
+			(void)k;
+			if (!all_finite(v))
+				return false;
+		}
+		return true;
+	}
+	default: return true;
+	}
+}
+
 struct json_object *cmdproto_parse(const char *p, size_t n)
 {
 	/* the tokener wants the end marked: a NUL-terminated copy, its length
@@ -34,7 +58,7 @@ struct json_object *cmdproto_parse(const char *p, size_t n)
 	struct json_object *o = tok ? json_tokener_parse_ex(tok, z, (int)n + 1) : NULL;
 	bool whole = tok && json_tokener_get_error(tok) == json_tokener_success &&
 	             json_skip_ws(z, n, json_tokener_get_parse_end(tok)) == n;
-	if (!whole || memchr(z, '\0', n)) {
+	if (!whole || memchr(z, '\0', n) || !all_finite(o)) {
 		json_object_put(o);
 		o = NULL;
 	}

@@ -30,6 +30,7 @@
 #include "cmdproto.h"
 #include "cmdrepl.h"
 #include "envelope.h"
+#include "linereader.h"
 #include "log.h"
 #include "loop.h"
 #include "mqmon.h"
@@ -60,6 +61,11 @@ struct repl {
 	struct cmd_engine *engine;
 	struct loop *loop;
 	struct rules rules; /* the defaults: devices from status topics */
+	struct topic_pattern *ack_pattern; /* devices from the answers' topics */
+	char **status_filters; /* subscribed to learn devices, not printed */
+	size_t nstatus_filters;
+	int in; /* stdin's loop handle */
+	struct linereader lr; /* stdin when it is not a terminal */
 	struct strmap devices; /* name -> NULL */
 	struct strmap keys; /* "command" -> struct buf of "key\n" */
 	char **watches; /* what the user watches (printed) */
@@ -224,7 +230,9 @@ static const struct repl_cmd *table_find(const char *name)
 
 static void set_prompt(struct repl *r)
 {
-	if (r->use)
+	if (!r->tty)
+		r->prompt[0] = '\0';
+	else if (r->use)
 		snprintf(r->prompt, sizeof r->prompt, "mqmon-cmd %s> ", r->use);
 	else
 		snprintf(r->prompt, sizeof r->prompt, "mqmon-cmd> ");
@@ -327,7 +335,12 @@ static void do_unwatch(struct repl *r, int argc, char **argv)
 			i++;
 			continue;
 		}
-		cmd_engine_watch(r->engine, r->watches[i], false);
+		/* a filter the shell also uses to learn devices stays subscribed */
+		bool learning = false;
+		for (size_t k = 0; k < r->nstatus_filters; k++)
+			learning |= strcmp(r->status_filters[k], r->watches[i]) == 0;
+		if (!learning)
+			cmd_engine_watch(r->engine, r->watches[i], false);
 		free(r->watches[i]);
 		r->watches[i] = r->watches[--r->nwatches];
 	}
@@ -602,6 +615,24 @@ static void on_stdin(void *ctx, short revents)
 	rl_callback_read_char();
 }
 
+/* Input that is not a terminal (a script): lines, no editing, no prompt,
+ * not kept in the history. */
+static void on_piped_stdin(void *ctx, short revents)
+{
+	struct repl *r = ctx;
+	struct line ln;
+	(void)revents;
+	if (linereader_fill(&r->lr) < 0 && r->lr.error)
+		mqmon_die(MQMON_EXIT_RUNTIME, "cannot read stdin: %s", strerror(r->lr.error));
+	r->in_handler = true;
+	while (!r->quit && linereader_next(&r->lr, &ln))
+		if (!memchr(ln.data, '\0', ln.len))
+			dispatch(r, ln.data);
+	r->in_handler = false;
+	if (r->lr.eof)
+		r->quit = true;
+}
+
 /* Ctrl-C: the half-typed line goes, else the wait for answers. */
 static void interrupt(struct repl *r)
 {
@@ -630,7 +661,12 @@ static void on_message(void *ctx, const struct mosquitto_message *m)
 	struct repl *r = ctx;
 	struct rule_match rm;
 	size_t tlen = strlen(m->topic);
-	if (rules_classify(&r->rules, m->topic, tlen, &rm) && rm.device && rm.kind != RULE_IGNORE)
+	struct topic_capture caps[TOPIC_MAX_CAPTURES];
+	int n = r->ack_pattern ? topic_pattern_match(r->ack_pattern, m->topic, tlen, caps) : -1;
+	const struct topic_capture *dev = n >= 0 ? topic_capture_find(caps, n, "device") : NULL;
+	if (dev)
+		learn_device(dev->value, dev->len);
+	else if (rules_classify(&r->rules, m->topic, tlen, &rm) && rm.device && rm.kind != RULE_IGNORE)
 		learn_device(rm.device, rm.device_len);
 	for (size_t i = 0; i < r->nwatches; i++) {
 		if (!topic_matches(r->watches[i], m->topic, tlen))
@@ -677,6 +713,8 @@ static void watch_status_topics(struct repl *r)
 		char *pattern = xstrndup(spec, (size_t)(strrchr(spec, '=') - spec));
 		topic_template_filter(&f, pattern);
 		cmd_engine_watch(r->engine, buf_cstr(&f), true);
+		r->status_filters = xrealloc(r->status_filters, (r->nstatus_filters + 1) * sizeof *r->status_filters);
+		r->status_filters[r->nstatus_filters++] = xstrdup(buf_cstr(&f));
 		free(pattern);
 		buf_free(&f);
 	}
@@ -725,16 +763,26 @@ int cmdrepl_run(const struct cmdrepl_opts *o)
 	if (o->db)
 		learn_db(o->db);
 	r.history = history_path();
+	const char *why;
+	r.ack_pattern = topic_pattern_compile(o->cmd->ack_topic, &why);
 	r.loop = loop_new();
 	struct cmd_handlers h = {.ctx = &r, .on_event = on_event, .on_message = on_message};
 	r.engine = cmd_engine_new(o->cmd, o->conn, r.loop, &h);
 	watch_status_topics(&r);
 	struct conn *conn = cmd_engine_conn(r.engine);
 	conn_start(conn);
-	setup_readline(&r);
-	loop_add_fd(r.loop, STDIN_FILENO, on_stdin, &r);
+	if (r.tty) {
+		setup_readline(&r);
+		r.in = loop_add_fd(r.loop, STDIN_FILENO, on_stdin, &r);
+	} else {
+		linereader_init(&r.lr, STDIN_FILENO);
+		r.in = loop_add_fd(r.loop, STDIN_FILENO, on_piped_stdin, &r);
+	}
 	int status = MQMON_EXIT_OK;
 	while (!r.quit) {
+		/* piped lines wait for the connection; a terminal is always
+		 * read, so "quit" works while the broker is away */
+		loop_watch(r.loop, r.in, r.tty || cmd_engine_ready(r.engine));
 		loop_turn(r.loop, -1);
 		int sig = loop_signal(r.loop);
 		if (sig == SIGINT)
@@ -749,6 +797,9 @@ int cmdrepl_run(const struct cmdrepl_opts *o)
 	if (r.installed)
 		rl_callback_handler_remove();
 	r.installed = false;
+	loop_watch(r.loop, r.in, false); /* readline has no handler any more */
+	if (!r.tty)
+		linereader_free(&r.lr);
 	/* piped input: its commands still get their answers */
 	if (!r.tty && status == MQMON_EXIT_OK)
 		loop_run_until(r.loop, nothing_pending, &r, 0);
@@ -758,6 +809,10 @@ int cmdrepl_run(const struct cmdrepl_opts *o)
 	cmd_engine_free(r.engine);
 	loop_free(r.loop);
 	rules_free(&r.rules);
+	topic_pattern_free(r.ack_pattern);
+	for (size_t i = 0; i < r.nstatus_filters; i++)
+		free(r.status_filters[i]);
+	free(r.status_filters);
 	strmap_free(&r.devices);
 	strmap_drain(&r.keys, free_key_list, NULL);
 	strmap_free(&r.keys);

@@ -31,11 +31,13 @@ START_TEST(test_param_typing)
 	static const char *const kv[] = {
 	        "amount=2.5",         "on=true",   "name=abc",       "n=-3",          "big=12345678901234567890",
 	        "spelled=27.60",      "none=null", "list=[1,\"a\"]", "obj={\"x\":1}", "quoted=\"7\"",
-	        "url=http://x/y?a=b", "empty=",    "sp=a b",         "trailing=1 2"};
+	        "url=http://x/y?a=b", "empty=",    "sp=a b",         "trailing=1 2",  "nan=NaN",
+	        "inf=-Infinity"};
 	ck_assert_str_eq(params_text(kv, sizeof kv / sizeof kv[0]),
 	                 "{\"amount\":2.5,\"on\":true,\"name\":\"abc\",\"n\":-3,\"big\":12345678901234567890,"
 	                 "\"spelled\":27.60,\"none\":null,\"list\":[1,\"a\"],\"obj\":{\"x\":1},\"quoted\":\"7\","
-	                 "\"url\":\"http://x/y?a=b\",\"empty\":\"\",\"sp\":\"a b\",\"trailing\":\"1 2\"}");
+	                 "\"url\":\"http://x/y?a=b\",\"empty\":\"\",\"sp\":\"a b\",\"trailing\":\"1 2\","
+	                 "\"nan\":\"NaN\",\"inf\":\"-Infinity\"}");
 	/* a later value of the same key wins */
 	static const char *const twice[] = {"a=1", "a=2"};
 	ck_assert_str_eq(params_text(twice, 2), "{\"a\":2}");
