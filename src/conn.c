@@ -204,6 +204,12 @@ static void go_down(struct conn *c, int status)
 /* An attempt failed or an established connection was lost. */
 static void connection_failed(struct conn *c, const char *reason)
 {
+	if (c->state == CONN_CLOSING) {
+		/* we were leaving anyway: nothing to retry for */
+		mqmon_debug("connection to %s lost while closing: %s", c->address, reason);
+		go_down(c, MQMON_EXIT_OK);
+		return;
+	}
 	bool was_up = c->state == CONN_UP;
 	int64_t now = time_mono_ms();
 	snprintf(c->reason, sizeof c->reason, "%s", reason);
@@ -563,7 +569,8 @@ void conn_handle(struct conn *c, short revents)
 	}
 	if (c->state == CONN_DOWN)
 		return;
-	if (c->stop_reading && c->state == CONN_CLOSING && (revents & (POLLERR | POLLHUP))) {
+	if (c->state == CONN_CLOSING &&
+	    ((c->stop_reading && (revents & (POLLERR | POLLHUP))) || mosquitto_socket(c->mosq) < 0)) {
 		go_down(c, MQMON_EXIT_OK); /* the broker closed first: nothing left to say */
 		return;
 	}

@@ -251,8 +251,7 @@ bool topic_level_valid(const char *v, size_t n, const char **why)
 	return true;
 }
 
-bool topic_template_expand(struct buf *out, const char *tmpl, const char *device, const char *command,
-                           const char **why)
+bool topic_template_expand(struct buf *out, const char *tmpl, const char *device, const char *command, const char **why)
 {
 	static const char *const names[] = {"{device}", "{command}"};
 	const char *values[] = {device, command};
