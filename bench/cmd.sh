@@ -69,48 +69,14 @@ SEQ_LIMIT=$((30 + N / 20))      # 50 ms per round trip would already be the Nagl
 BATCH_LIMIT=$((30 + M / 500))   # 500 acks/s
 RESP_LIMIT=$((120 + 4 * R + 2 * SEQ_LIMIT + BATCH_RUNS * BATCH_LIMIT))
 
-# nodelay_broker_start — a second private broker, with lib.sh's broker
-# config (broker_start) plus set_tcp_nodelay true, on its own free loopback
-# port: $ND_PORT, log $ND_LOG, PID $ND_PID (stopped on exit with the rest)
-ND_PORT=
-ND_PID=
-ND_LOG=
+# nodelay_broker_start — a second private broker, as broker_start's plus
+# set_tcp_nodelay true: $ND_PORT, log $ND_LOG, PID $ND_PID (stopped on exit
+# with the rest)
+ND_PORT= ND_PID= ND_LOG=
 nodelay_broker_start() {
-	local dir=$BENCH_TMP/broker-nodelay attempt port i
-	mkdir -p "$dir"
-	ND_LOG=$dir/mosquitto.log
-	for ((attempt = 0; attempt < 20; attempt++)); do
-		port=$(_bench_random_port)
-		((port != BENCH_PORT)) || continue
-		_bench_port_open "$port" && continue # in use
-		{
-			sed -e "s|^listener .*|listener $port 127.0.0.1|" \
-				-e "s|^log_dest file .*|log_dest file $ND_LOG|" "$BENCH_TMP/broker/mosquitto.conf"
-			echo "set_tcp_nodelay true"
-		} >"$dir/mosquitto.conf"
-		if ! grep -qx "listener $port 127.0.0.1" "$dir/mosquitto.conf" ||
-			! grep -qx "log_dest file $ND_LOG" "$dir/mosquitto.conf"; then
-			bench_die "cannot derive the second broker's config from $BENCH_TMP/broker/mosquitto.conf"
-		fi
-		: >"$ND_LOG"
-		"$MOSQUITTO" -c "$dir/mosquitto.conf" >"$dir/stdout" 2>&1 </dev/null &
-		ND_PID=$!
-		bench_pids+=("$ND_PID")
-		for ((i = 0; i < 250; i++)); do # 5 s
-			kill -0 "$ND_PID" 2>/dev/null || break
-			if _bench_port_open "$port"; then
-				ND_PORT=$port
-				return 0
-			fi
-			sleep 0.02
-		done
-		kill -TERM "$ND_PID" 2>/dev/null || true
-		wait "$ND_PID" 2>/dev/null || true
-		_forget "$ND_PID"
-		ND_PID=
-	done
-	cat "$dir/stdout" "$ND_LOG" >&2 2>/dev/null || true
-	bench_die "could not start the second mosquitto (set_tcp_nodelay) on a free port"
+	bench_broker broker-nodelay "set_tcp_nodelay true"
+	ND_PORT=$STARTED_PORT ND_PID=$STARTED_PID ND_LOG=$STARTED_LOG
+	bench_pids+=("$ND_PID")
 }
 
 declare -A PORT=() LOG=() RESP_PID=()

@@ -290,47 +290,63 @@ _bench_random_port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 41000)); }
 
 _bench_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-BENCH_LOG=
-broker_start() {
-	local dir=$BENCH_TMP/broker attempt port i
+# bench_broker DIRNAME [CONFIG-LINE...] — a private mosquitto in
+# $BENCH_TMP/DIRNAME on a free loopback port, with the settings every
+# benchmark needs plus the lines given; sets STARTED_PORT, STARTED_PID and
+# STARTED_LOG (the log file).  The caller records the PID for cleanup.
+STARTED_PORT= STARTED_PID= STARTED_LOG=
+bench_broker() {
+	local dir=$BENCH_TMP/$1 attempt port i
+	shift
 	mkdir -p "$dir"
-	BENCH_LOG=$dir/mosquitto.log
+	STARTED_LOG=$dir/mosquitto.log
 	for ((attempt = 0; attempt < 20; attempt++)); do
 		port=$(_bench_random_port)
 		_bench_port_open "$port" && continue # in use
-		cat >"$dir/mosquitto.conf" <<-EOF
-			listener $port 127.0.0.1
-			allow_anonymous true
-			user $(id -un)
-			persistence false
-			max_queued_messages 0
-			max_queued_bytes 0
-			max_inflight_messages 0
-			queue_qos0_messages true
-			log_dest file $BENCH_LOG
-			log_type error
-			log_type warning
-			log_type notice
-			log_type information
-			log_type subscribe
-		EOF
-		: >"$BENCH_LOG"
+		{
+			cat <<-EOF
+				listener $port 127.0.0.1
+				allow_anonymous true
+				user $(id -un)
+				persistence false
+				max_queued_messages 0
+				max_queued_bytes 0
+				max_inflight_messages 0
+				queue_qos0_messages true
+				log_dest file $STARTED_LOG
+				log_type error
+				log_type warning
+				log_type notice
+				log_type information
+				log_type subscribe
+			EOF
+			(($#)) && printf '%s\n' "$@"
+		} >"$dir/mosquitto.conf"
+		: >"$STARTED_LOG"
 		"$MOSQUITTO" -c "$dir/mosquitto.conf" >"$dir/stdout" 2>&1 </dev/null &
-		BENCH_BROKER_PID=$!
+		STARTED_PID=$!
 		for ((i = 0; i < 250; i++)); do # 5 s
-			kill -0 "$BENCH_BROKER_PID" 2>/dev/null || break
+			kill -0 "$STARTED_PID" 2>/dev/null || break
 			if _bench_port_open "$port"; then
-				BENCH_PORT=$port
+				STARTED_PORT=$port
 				return 0
 			fi
 			sleep 0.02
 		done
-		kill -TERM "$BENCH_BROKER_PID" 2>/dev/null || true
-		wait "$BENCH_BROKER_PID" 2>/dev/null || true
-		BENCH_BROKER_PID=
+		kill -TERM "$STARTED_PID" 2>/dev/null || true
+		wait "$STARTED_PID" 2>/dev/null || true
+		STARTED_PID=
 	done
-	cat "$dir/stdout" "$BENCH_LOG" >&2 2>/dev/null || true
+	cat "$dir/stdout" "$STARTED_LOG" >&2 2>/dev/null || true
 	bench_die "could not start mosquitto on a free port"
+}
+
+BENCH_LOG=
+broker_start() {
+	bench_broker broker
+	BENCH_PORT=$STARTED_PORT
+	BENCH_BROKER_PID=$STARTED_PID
+	BENCH_LOG=$STARTED_LOG
 }
 
 # broker_cpu — the broker's user+sys so far, seconds (Linux /proc)
