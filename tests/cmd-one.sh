@@ -141,6 +141,14 @@ mqmon-cmd "${P[@]}" -W 0.1 --cmd-topic 'fw/{device}' --ack-topic 'fw/{device}/ac
 jq -se 'length == 2 and .[0].event == "progress" and .[0].status == "accepted" and .[1].status == "acked"
 	and .[1].attempts == 1 and .[1].latency_ms >= 300 and .[1].response.params.url == "http://fw.example/3.bin"' \
 	"$T/prog.res" >/dev/null || fail "progress, then the ack: $(cat "$T/prog.res")"
+# a progress report and no final ack within --done-timeout: a timeout
+# after one attempt (no resend once the device said it is at work)
+st=0
+mqmon-cmd "${P[@]}" -W 0.1 --done-timeout 0.15 --cmd-topic 'fw/{device}' --ack-topic 'fw/{device}/ack' pond-04 \
+	firmware >"$T/done.res" || st=$?
+assert_eq 3 "$st" "exit status when the final ack is later than --done-timeout"
+jq -se 'length == 2 and .[0].event == "progress" and .[1].status == "timeout" and .[1].attempts == 1' \
+	"$T/done.res" >/dev/null || fail "--done-timeout: $(cat "$T/done.res")"
 stop_bg prog
 
 # --- Petal: messageId, MQTT 3.1.1, org/ORG/device/DEVICE/command|response
