@@ -17,8 +17,10 @@ void devtable_init(struct devtable *t)
 	memset(t, 0, sizeof *t);
 }
 
-static void free_device(struct device *d)
+static void free_device(struct devtable *t, struct device *d)
 {
+	if (d->ext && t->free_ext)
+		t->free_ext(d->ext);
 	struct devtable_text *texts[] = {&d->status, &d->ip, &d->firmware, &d->fields, &d->status_topic};
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(texts); i++)
 		buf_free(&texts[i]->b);
@@ -28,15 +30,14 @@ static void free_device(struct device *d)
 
 static void drop(void *ctx, const char *key, size_t len, void *value)
 {
-	(void)ctx;
 	(void)key;
 	(void)len;
-	free_device(value);
+	free_device(ctx, value);
 }
 
 void devtable_free(struct devtable *t)
 {
-	strmap_drain(&t->map, drop, NULL);
+	strmap_drain(&t->map, drop, t);
 	strmap_free(&t->map);
 }
 
@@ -98,6 +99,7 @@ struct device *devtable_note(struct devtable *t, const struct meaning *m, const 
 }
 
 struct flush {
+	struct devtable *t;
 	void (*fn)(void *ctx, struct device *d);
 	void *ctx;
 	bool forget;
@@ -112,7 +114,7 @@ static void flush_one(void *ctx, const char *key, size_t len, void *value)
 	if (d->dirty)
 		f->fn(f->ctx, d);
 	if (f->forget) {
-		free_device(d);
+		free_device(f->t, d);
 		return;
 	}
 	d->dirty = d->status_changed = false;
@@ -120,7 +122,7 @@ static void flush_one(void *ctx, const char *key, size_t len, void *value)
 
 void devtable_flush(struct devtable *t, bool forget, void (*fn)(void *ctx, struct device *d), void *ctx)
 {
-	struct flush f = {fn, ctx, forget};
+	struct flush f = {t, fn, ctx, forget};
 	if (forget)
 		strmap_drain(&t->map, flush_one, &f);
 	else

@@ -35,10 +35,12 @@ struct device {
 	int64_t status_ms; /* time of the last status applied; 0 = none yet */
 	bool status_changed; /* a status applied since the last devtable_flush() */
 	bool dirty; /* anything since the last devtable_flush() */
+	void *ext; /* what a program keeps beside (mqmon-status); freed by the table's free_ext */
 };
 
 struct devtable {
 	struct strmap map;
+	void (*free_ext)(void *ext); /* set by the owner of ext */
 };
 
 void devtable_init(struct devtable *t);

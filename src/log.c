@@ -17,6 +17,12 @@
 
 static const char *progname = "mqmon";
 static enum log_level level = LOG_NORMAL;
+static int usage_status = MQMON_EXIT_USAGE;
+
+void log_set_usage_status(int status)
+{
+	usage_status = status;
+}
 
 void log_init(const char *name)
 {
@@ -88,7 +94,7 @@ void mqmon_usage_error(const char *fmt, ...)
 	emit(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help'.\n", progname);
-	exit(MQMON_EXIT_USAGE);
+	exit(usage_status);
 }
 
 void mqmon_die(int status, const char *fmt, ...)

@@ -29,7 +29,7 @@ struct scan {
 	const struct envelope *e;
 	bool want_device; /* the topic did not name the device */
 	bool json; /* the body's bytes are JSON, whatever its enc */
-	struct span device, status, ip, firmware;
+	struct span device, status, ip, firmware, extra;
 	struct span value; /* the state value, when written into text */
 	const char *value_in_body; /* … or when it is (part of) the body */
 	size_t value_in_body_len;
@@ -232,6 +232,11 @@ static void walk_metrics(struct scan *x, const char *p, size_t n, int depth)
 
 static void read_member(struct scan *x, const struct json_member *m)
 {
+	if (x->r->extra_field && !x->extra.set && json_key_is(m, x->r->extra_field)) {
+		if (!decode_string(x, m->val, m->val_len, &x->extra) &&
+		    (m->val[0] == '-' || (m->val[0] >= '0' && m->val[0] <= '9')))
+			keep_text(x, m->val, m->val_len, &x->extra);
+	}
 	if (x->want_device && !x->device.set && json_key_is(m, "device_id")) {
 		struct span s;
 		if (decode_string(x, m->val, m->val_len, &s) && s.len > 0)
@@ -321,6 +326,7 @@ static void resolve(struct scan *x)
 		m->status_len = strlen(m->status);
 	}
 	m->ip = text_at(r, &x->ip, &m->ip_len);
+	m->extra = text_at(r, &x->extra, &m->extra_len);
 	m->firmware = text_at(r, &x->firmware, &m->firmware_len);
 	if (x->has_fields) {
 		buf_addc(&r->fields, '}');

@@ -62,6 +62,10 @@ struct meaning {
 	/* state: the value as JSON text */
 	const char *value;
 	size_t value_len;
+	/* the top-level member the reader was asked for (mqmon-status
+	 * --group): a string's text or a number's; NULL if none */
+	const char *extra;
+	size_t extra_len;
 };
 
 /* Reading keeps its text in buffers reused from message to message. */
@@ -74,6 +78,7 @@ struct meaning_reader {
 	size_t *name_offs; /* where each metric's name starts in names */
 	size_t nmetrics, metrics_cap;
 	struct meaning m;
+	const char *extra_field; /* set by the caller, e.g. "vehicle_id"; NULL = none */
 };
 
 void meaning_reader_init(struct meaning_reader *r);

@@ -106,6 +106,10 @@ static const struct optreg_entry registry[] = {
         {"crit-offline", 0, "status"},
         {"max-silence", 0, "status"},
         {"broker", 0, "status"},
+        {"hysteresis", 0, "status"},
+        {"group", 0, "status"},
+        {"prom", 0, "status"},
+        {"prom-interval", 0, "status"},
 };
 
 const struct optreg_entry *optreg_find(const char *name)

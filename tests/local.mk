@@ -91,6 +91,8 @@ INTEG_TESTS = \
 	tests/cmd-one.sh \
 	tests/cmd-batch.sh \
 	tests/cmd-repl.sh \
+	tests/status-live.sh \
+	tests/status-check.sh \
 	tests/meaning-golden.sh \
 	tests/store-ingest.sh \
 	tests/store-durability.sh \
