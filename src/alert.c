@@ -132,8 +132,17 @@ enum alert_news alert_update(const struct alert_rule *r, struct alert_state *s, 
 	}
 	if (!s->past_since)
 		s->past_since = now_ms ? now_ms : 1;
+	s->value = value;
 	if (now_ms - s->past_since < r->for_ms)
 		return ALERT_NONE;
 	s->firing = true;
 	return ALERT_FIRED;
+}
+
+bool alert_due(const struct alert_rule *r, struct alert_state *s, int64_t now_ms)
+{
+	if (s->firing || !s->past_since || now_ms - s->past_since < r->for_ms)
+		return false;
+	s->firing = true;
+	return true;
 }

@@ -38,6 +38,7 @@ bool alert_recovered(const struct alert_rule *r, double value, double hysteresis
 /* One device's progress through one rule. */
 struct alert_state {
 	int64_t past_since; /* when the value went past; 0 = it is not */
+	double value; /* the last value, for an alert that comes due later */
 	bool firing;
 };
 
@@ -46,5 +47,9 @@ enum alert_news { ALERT_NONE, ALERT_FIRED, ALERT_RECOVERED };
 /* A new value at now_ms (wall clock): what, if anything, to say. */
 enum alert_news alert_update(const struct alert_rule *r, struct alert_state *s, double value, int64_t now_ms,
                              double hysteresis);
+/* No new value, but time has passed: a value past the threshold since
+ * long enough fires now (a device that went quiet while hot is still
+ * hot); s->value is the one to tell. */
+bool alert_due(const struct alert_rule *r, struct alert_state *s, int64_t now_ms);
 
 #endif

@@ -163,6 +163,11 @@ static void change(struct fleet *f, struct fleet_dev *fd, int state, const char 
 	}
 	if (state == fd->state)
 		return;
+	if (fd->state < 0) {
+		/* the first the program knows is no change */
+		tell_state(f, fd, state, reason, now_ms);
+		return;
+	}
 	/* a change in a new window starts counting again */
 	if (now_ms - fd->flap_window_ms > FLEET_FLAP_WINDOW_MS) {
 		fd->flap_window_ms = now_ms;
@@ -241,6 +246,17 @@ static void anomaly(struct fleet *f, struct fleet_dev *fd, struct fleet_metric *
 	m->n++;
 }
 
+static void tell_alert(struct fleet *f, struct fleet_dev *fd, const struct alert_rule *r, const char *what, double v,
+                       int64_t now_ms)
+{
+	head(f, what, now_ms, fd);
+	event_str(&f->line, "rule", r->text);
+	event_str(&f->line, "metric", r->field);
+	event_double(&f->line, "value", v);
+	event_double(&f->line, "threshold", r->threshold);
+	emit(f);
+}
+
 static void alerts(struct fleet *f, struct fleet_dev *fd, const char *name, size_t len, double v, int64_t now_ms)
 {
 	for (size_t i = 0; i < f->o->nalerts; i++) {
@@ -248,15 +264,18 @@ static void alerts(struct fleet *f, struct fleet_dev *fd, const char *name, size
 		if (strlen(r->field) != len || memcmp(r->field, name, len) != 0)
 			continue;
 		enum alert_news news = alert_update(r, &fd->alerts[i], v, now_ms, f->o->hysteresis);
-		if (news == ALERT_NONE)
-			continue;
-		head(f, news == ALERT_FIRED ? "alert" : "recovered", now_ms, fd);
-		event_str(&f->line, "rule", r->text);
-		event_str(&f->line, "metric", r->field);
-		event_double(&f->line, "value", v);
-		event_double(&f->line, "threshold", r->threshold);
-		emit(f);
+		if (news != ALERT_NONE)
+			tell_alert(f, fd, r, news == ALERT_FIRED ? "alert" : "recovered", v, now_ms);
 	}
+}
+
+/* "for DURATION" has passed with no new value since the one that went
+ * past. */
+static void alerts_due(struct fleet *f, struct fleet_dev *fd, int64_t now_ms)
+{
+	for (size_t i = 0; i < f->o->nalerts; i++)
+		if (alert_due(&f->o->alerts[i], &fd->alerts[i], now_ms))
+			tell_alert(f, fd, &f->o->alerts[i], "alert", fd->alerts[i].value, now_ms);
 }
 
 static void take_metrics(struct fleet *f, struct fleet_dev *fd, const struct meaning *m, int64_t now_ms)
@@ -405,6 +424,9 @@ static void tick_one(void *ctx, struct device *d)
 	struct fleet_dev *fd = d->ext;
 	if (!fd)
 		return;
+	/* deaf or offline, the last value may no longer be true */
+	if (fd->alerts && !t->f->stale && fd->state != 0)
+		alerts_due(t->f, fd, t->now);
 	if (fd->flapping && t->now - fd->last_change_ms >= FLEET_FLAP_WINDOW_MS) {
 		/* steady for a while: say where it ended up */
 		fd->flapping = false;

@@ -5,7 +5,8 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap tests/check_cmdproto
+	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap tests/check_cmdproto \
+	tests/check_alert tests/check_fleet
 
 check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump
 
@@ -63,6 +64,14 @@ tests_check_strmap_LDADD = $(UNIT_LDADD)
 tests_check_cmdproto_SOURCES = tests/check_cmdproto.c tests/check_main.h
 tests_check_cmdproto_CFLAGS = $(UNIT_CFLAGS)
 tests_check_cmdproto_LDADD = $(UNIT_LDADD)
+
+tests_check_alert_SOURCES = tests/check_alert.c tests/check_main.h
+tests_check_alert_CFLAGS = $(UNIT_CFLAGS)
+tests_check_alert_LDADD = $(UNIT_LDADD)
+
+tests_check_fleet_SOURCES = tests/check_fleet.c tests/check_main.h
+tests_check_fleet_CFLAGS = $(UNIT_CFLAGS)
+tests_check_fleet_LDADD = $(UNIT_LDADD)
 
 tests_check_rowfmt_SOURCES = tests/check_rowfmt.c tests/check_main.h
 tests_check_rowfmt_CFLAGS = $(UNIT_CFLAGS)
