@@ -3,7 +3,8 @@
 # layer and mqmon-store on every golden case (ingest, metrics, series of a
 # metric the archive does not hold), and a mqmon-sub/mqmon-pub round trip
 # against a real broker (one-shot, an envelope stream with a bad line, -l
-# lines); mqmon-cmd as responder, for one command, a batch and its shell.  Sanitizer builds skip this
+# lines); mqmon-cmd as responder, for one command, a batch and its shell;
+# mqmon-status live, on a snapshot, as a check and on the broker.  Sanitizer builds skip this
 # (ASan and valgrind do not mix); they have their own run.
 . "${srcdir:-.}/tests/lib.sh"
 [[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build"
@@ -34,7 +35,29 @@ st=0
 	>/dev/null 2>&1 || st=$?
 assert_eq 1 "$st" "series of a missing metric under valgrind"
 
+# mqmon-status: live on every golden case with every kind of news, then a
+# snapshot, a check and the Prometheus file from the archive just written
+for in in "$MQMON_SRCDIR"/tests/data/meaning/*.in.ndjson; do
+	name=$(basename "$in" .in.ndjson)
+	st=0
+	"${vg[@]}" --log-file="$T/vg-status-$name.log" mqmon-status --offline-after 30 --alert 'temperature > 20' \
+		--alert 'voltage < 13 for 1m' --zscore 2 --window 4 --group vehicle_id --prom "$T/vg.prom" <"$in" \
+		>/dev/null 2>&1 || st=$?
+	[[ $st == 0 || $st == 65 ]] || fail "mqmon-status $name under valgrind: $st: $(cat "$T/vg-status-$name.log")"
+done
+"${vg[@]}" --log-file="$T/vg-status-db.log" mqmon-status --db "$T/vg.db" --metric temperature -F table >"$T/snap.out" ||
+	fail "mqmon-status --db under valgrind: $(cat "$T/vg-status-db.log")"
+assert_contains "$T/snap.out" "ESP32_001"
+st=0
+"${vg[@]}" --log-file="$T/vg-status-check.log" mqmon-status --check --db "$T/vg.db" --crit-offline 100% \
+	--prom "$T/vg2.prom" >"$T/check.out" || st=$?
+[[ $st == 0 || $st == 1 ]] || fail "mqmon-status --check under valgrind: $st: $(cat "$T/check.out" "$T/vg-status-check.log")"
+assert_contains "$T/vg2.prom" "mqmon_device_online{device=\"ESP32_001\"}"
+
 broker_start --extra "log_type subscribe"
+"${vg[@]}" --log-file="$T/vg-status-broker.log" mqmon-status -p "$BROKER_PORT" --broker -F ndjson -W 20 \
+	>"$T/broker.out" || fail "mqmon-status --broker under valgrind: $(cat "$T/vg-status-broker.log")"
+assert_contains "$T/broker.out" "version"
 run_bg sub "${vg[@]}" --log-file="$T/vg-sub.log" mqmon-sub -p "$BROKER_PORT" -t 'vg/#' -C 5 -W 60 --events
 wait_contains "$T/sub.out" '"event":"connected"' 30
 "${vg[@]}" --log-file="$T/vg-pub1.log" mqmon-pub -p "$BROKER_PORT" -t vg/one -m '{"a":1}' -q 1 ||
