@@ -15,8 +15,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alert.h"
@@ -84,6 +86,7 @@ static const struct opt_def status_opts[] = {
 struct cli {
 	struct conn_opts conn;
 	struct opt_list topics, rules_raw, silence_raw, alerts_raw;
+	struct opt_stack rules_given;
 	struct rules rules;
 	struct fleet_silence *silence;
 	struct alert_rule *alerts;
@@ -92,7 +95,8 @@ struct cli {
 	char *shared, *db, *metric, *group, *prom;
 	double timeout, hysteresis, zscore, max_silence, prom_interval;
 	long window;
-	bool strict, offline, check, broker, db_from_env;
+	bool strict, offline, check, broker;
+	bool db_given; /* on the command line, not only in the file or $MQMON_DB */
 	int format; /* -1: a table on a terminal, else NDJSON */
 	struct status_threshold warn, crit;
 };
@@ -126,7 +130,7 @@ static bool status_apply(void *ctx, int key, const char *val, const struct opt_w
 	case OPT_RULE:
 		if (!rules_valid(val, &why))
 			return opt_errf(err, "'%s': %s", val, why);
-		opt_list_add(&c->rules_raw, val, w);
+		opt_stack_add(&c->rules_given, val, w);
 		return true;
 	case OPT_OFFLINE_AFTER: {
 		struct fleet_silence s;
@@ -156,7 +160,7 @@ static bool status_apply(void *ctx, int key, const char *val, const struct opt_w
 	case OPT_WINDOW: return opt_int(val, 2, 1000000, &c->window, err);
 	case OPT_GROUP: return *val ? set_str(&c->group, val) : opt_errf(err, "the group field needs a name");
 	case OPT_STRICT: c->strict = true; return true;
-	case OPT_DB: c->db_from_env = w->layer == OPT_LAYER_ENV; return set_str(&c->db, val);
+	case OPT_DB: c->db_given = w->layer == OPT_LAYER_ARGV; return set_str(&c->db, val);
 	case OPT_METRIC: return set_str(&c->metric, val);
 	case OPT_OFFLINE: c->offline = true; return true;
 	case 'F':
@@ -189,10 +193,21 @@ static bool status_apply(void *ctx, int key, const char *val, const struct opt_w
 	return opt_errf(err, "unhandled option");
 }
 
+/* Is stdin something to read (a pipe, a file, a socket), rather than a
+ * terminal or /dev/null? */
+static bool stdin_is_input(void)
+{
+	struct stat st;
+	if (fstat(STDIN_FILENO, &st) != 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
 /* The checked strings of the repeatable options, as the fleet takes them. */
 static void compile(struct cli *c)
 {
 	const char *why;
+	opt_stack_take(&c->rules_given, &c->rules_raw);
 	for (size_t i = 0; i < c->rules_raw.n; i++)
 		rules_add(&c->rules, c->rules_raw.items[i], &why);
 	rules_add_defaults(&c->rules);
@@ -253,11 +268,16 @@ static int run_snapshot(struct cli *c, enum rowfmt_kind kind)
 	                          .now_ms = s.judge.now_ms};
 	status_table_init(&s.table, kind, &out, c->offline, &s.judge, c->group != NULL);
 	status_check_init(&s.check, &s.judge, &c->warn, &c->crit);
-	status_prom_init(&s.prom);
+	status_prom_init(&s.prom, &s.judge);
 	s.groups = c->group ? status_groups_new() : NULL;
 	char err[1024];
 	int status = MQMON_EXIT_OK;
-	if (!statusdb_read(&o, snapshot_row, &s, err, sizeof err)) {
+	bool read = statusdb_read(&o, snapshot_row, &s, err, sizeof err);
+	if (read && c->prom && !status_prom_write(&s.prom, c->prom, s.groups)) {
+		snprintf(err, sizeof err, "cannot write %s: %s", c->prom, strerror(errno));
+		read = false;
+	}
+	if (!read) {
 		if (c->check)
 			status = status_check_fail(&out, 3, err);
 		else {
@@ -274,10 +294,6 @@ static int run_snapshot(struct cli *c, enum rowfmt_kind kind)
 				buf_addc(out_buf(&out), '\n');
 			status_groups_print(s.groups, kind, &out);
 		}
-	}
-	if (c->prom && status != 3 && !status_prom_write(&s.prom, c->prom, s.groups)) {
-		mqmon_err("cannot write %s: %s", c->prom, strerror(errno));
-		status = c->check ? 3 : MQMON_EXIT_RUNTIME;
 	}
 	out_flush(&out);
 	if (!c->check && out.error && !out_closed(&out))
@@ -319,7 +335,7 @@ int main(int argc, char **argv)
 	/* a Nagios check says UNKNOWN (3) for its own usage errors */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--check") == 0)
-			log_set_usage_status(3);
+			log_set_usage_status(3, "MQMON UNKNOWN - ");
 	struct cli c = {.format = -1, .window = 60, .prom_interval = 10};
 	struct opt_program prog = {
 	        .name = "mqmon-status",
@@ -345,16 +361,22 @@ int main(int argc, char **argv)
 	const char *why;
 	if (!conn_opts_finish(&c.conn, &why))
 		mqmon_usage_error("%s", why);
-	bool live_topics = c.topics.n > 0;
-	/* $MQMON_DB alone does not turn a live pipeline into a snapshot */
-	bool snapshot = c.db && !live_topics && (!c.db_from_env || isatty(STDIN_FILENO));
-	if (c.broker && (live_topics || c.check || (c.db && !c.db_from_env)))
+	/* a database or topics from the config file or the environment
+	 * (shared with mqmon-store and mqmon-sub) choose the mode only when
+	 * there is no input on stdin: `mqmon-sub | mqmon-status` stays live */
+	bool piped = stdin_is_input() && !c.check;
+	bool topics_given = c.topics.layer == OPT_LAYER_ARGV;
+	bool live_topics = c.topics.n > 0 && (topics_given || (!piped && !c.db));
+	bool snapshot = c.db && !live_topics && (c.db_given || !piped);
+	if (!live_topics)
+		opt_list_free(&c.topics);
+	if (c.broker && (topics_given || c.check || c.db_given))
 		mqmon_usage_error("--broker is a mode of its own: without -t, --check or --db");
 	if (c.check && !snapshot && !(live_topics && c.timeout > 0))
 		mqmon_usage_error("--check needs --db FILE, or -t FILTER with -W SECS");
 	if ((c.offline || c.metric) && !snapshot)
 		mqmon_usage_error("--offline and --metric are for a snapshot (--db FILE)");
-	if (c.db && live_topics && !c.db_from_env)
+	if (c.db_given && topics_given)
 		mqmon_usage_error("--db (a snapshot) and -t (live) are different modes: give one");
 	enum rowfmt_kind kind = c.format >= 0           ? (enum rowfmt_kind)c.format
 	                        : isatty(STDOUT_FILENO) ? ROWFMT_TABLE

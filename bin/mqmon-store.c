@@ -65,10 +65,8 @@ static const struct opt_def store_opts[] = {
 
 struct store_cli {
 	struct opt_list dbs;
-	/* rules add up across layers: the command line's are tried first,
-	 * then the environment's and the config file's, then the defaults */
-	struct opt_list rules_by_layer[OPT_LAYER_ARGV + 1];
-	struct opt_list rules;
+	struct opt_stack rules_given;
+	struct opt_list rules; /* the command line's first, then env, file; then the defaults */
 	struct opt_list topics;
 	struct ingest_opts ingest;
 	struct storequery_opts query;
@@ -106,7 +104,7 @@ static bool store_apply(void *ctx, int key, const char *val, const struct opt_wh
 	case OPT_RULE:
 		if (!rules_valid(val, &why))
 			return opt_errf(err, "'%s': %s", val, why);
-		opt_list_add(&s->rules_by_layer[w->layer], val, &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
+		opt_stack_add(&s->rules_given, val, w);
 		return true;
 	case OPT_RETAIN: s->set_retain = s->set_retain || here; return parse_span(val, &s->ingest.retain_ms, err);
 	case OPT_STRICT:
@@ -204,13 +202,8 @@ int main(int argc, char **argv)
 	const char *sub = first < argc ? argv[first] : "ingest";
 	if (first + 1 < argc)
 		mqmon_usage_error("unexpected argument '%s'", argv[first + 1]);
-	bool rules_here = s.rules_by_layer[OPT_LAYER_ENV].n + s.rules_by_layer[OPT_LAYER_ARGV].n > 0;
-	for (int layer = OPT_LAYER_ARGV; layer >= OPT_LAYER_DEFAULT; layer--) {
-		for (size_t i = 0; i < s.rules_by_layer[layer].n; i++)
-			opt_list_add(&s.rules, s.rules_by_layer[layer].items[i],
-			             &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
-		opt_list_free(&s.rules_by_layer[layer]);
-	}
+	bool rules_here = opt_stack_count_above(&s.rules_given, OPT_LAYER_FILE) > 0;
+	opt_stack_take(&s.rules_given, &s.rules);
 	if (s.dbs.n == 0)
 		opt_list_add(&s.dbs, "mqmon.db", &(struct opt_where){OPT_LAYER_DEFAULT, NULL, 0});
 

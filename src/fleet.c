@@ -387,7 +387,8 @@ void fleet_message(struct fleet *f, const struct envelope *e, int64_t now_ms)
 	}
 	int64_t ts = e->has_ts ? e->ts_ms : now_ms;
 	struct fleet_dev *fd = dev_of(f, devtable_note(&f->devices, &m, e, ts));
-	fd->heard_ms = now_ms;
+	if (e->payload_len > 0 || !fd->heard_ms)
+		fd->heard_ms = now_ms;
 	fd->silence = silence_rule(f, e->topic, e->topic_len, fd->silence);
 	if (m.extra && f->o->group_field)
 		set_group(f, fd, m.extra, m.extra_len, now_ms);
@@ -400,8 +401,10 @@ void fleet_message(struct fleet *f, const struct envelope *e, int64_t now_ms)
 		                     : !m.online && plain_text(e) ? "will"
 		                                                  : "status";
 		change(f, fd, m.online, reason, now_ms);
-	} else if (!stale && fd->state != 1) {
-		/* any message says it is there: the first one, or after a silence */
+	} else if (!stale && fd->state != 1 && (e->payload_len > 0 || !was_known)) {
+		/* any message says it is there, the first one or after a
+		 * silence; but an empty body is someone clearing a retained
+		 * message, not the device speaking */
 		fd->retained = false;
 		change(f, fd, 1, was_known ? "silence" : "start", now_ms);
 	}

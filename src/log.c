@@ -18,10 +18,12 @@
 static const char *progname = "mqmon";
 static enum log_level level = LOG_NORMAL;
 static int usage_status = MQMON_EXIT_USAGE;
+static const char *usage_stdout;
 
-void log_set_usage_status(int status)
+void log_set_usage_status(int status, const char *stdout_prefix)
 {
 	usage_status = status;
+	usage_stdout = stdout_prefix;
 }
 
 void log_init(const char *name)
@@ -90,6 +92,15 @@ void mqmon_log(enum log_level min, const char *fmt, ...)
 void mqmon_usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	if (usage_stdout) {
+		/* a monitoring system shows stdout, not stderr */
+		fputs(usage_stdout, stdout);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		putchar('\n');
+		fflush(stdout);
+	}
 	va_start(ap, fmt);
 	emit(fmt, ap);
 	va_end(ap);

@@ -30,8 +30,9 @@ void mqmon_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define mqmon_debug(...) mqmon_log(LOG_DEBUG, __VA_ARGS__)
 
 /* A usage error: prints the message and "Try 'PROG --help'." and exits 2
- * (or the status set with log_set_usage_status: a Nagios check's 3). */
-void log_set_usage_status(int status);
+ * (or the status set with log_set_usage_status: a Nagios check's 3, with
+ * the message also on stdout after stdout_prefix, "MQMON UNKNOWN - "). */
+void log_set_usage_status(int status, const char *stdout_prefix);
 _Noreturn void mqmon_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A fatal runtime error: prints the message and exits with status. */
 _Noreturn void mqmon_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -154,6 +154,31 @@ void opt_list_free(struct opt_list *l)
 	l->n = 0;
 }
 
+void opt_stack_add(struct opt_stack *s, const char *val, const struct opt_where *w)
+{
+	struct opt_list *l = &s->by_layer[w->layer];
+	l->items = xrealloc(l->items, (l->n + 1) * sizeof *l->items);
+	l->items[l->n++] = xstrdup(val);
+}
+
+size_t opt_stack_count_above(const struct opt_stack *s, enum opt_layer layer)
+{
+	size_t n = 0;
+	for (int i = (int)layer + 1; i <= OPT_LAYER_ARGV; i++)
+		n += s->by_layer[i].n;
+	return n;
+}
+
+void opt_stack_take(struct opt_stack *s, struct opt_list *out)
+{
+	static const struct opt_where here = {OPT_LAYER_DEFAULT, NULL, 0};
+	for (int layer = OPT_LAYER_ARGV; layer >= OPT_LAYER_DEFAULT; layer--) {
+		for (size_t i = 0; i < s->by_layer[layer].n; i++)
+			opt_list_add(out, s->by_layer[layer].items[i], &here);
+		opt_list_free(&s->by_layer[layer]);
+	}
+}
+
 /* ---- the parse state ---- */
 
 struct parser {

@@ -87,6 +87,19 @@ struct opt_list {
 void opt_list_add(struct opt_list *l, const char *val, const struct opt_where *w);
 void opt_list_free(struct opt_list *l);
 
+/* A repeatable option whose values add up across layers instead: topic
+ * rules, where the command line's are tried first, then the
+ * environment's, then the config file's, so mqmon-store and mqmon-status
+ * given the same file and flags read messages alike. */
+struct opt_stack {
+	struct opt_list by_layer[OPT_LAYER_ARGV + 1];
+};
+void opt_stack_add(struct opt_stack *s, const char *val, const struct opt_where *w);
+/* How many values came from the environment or the command line. */
+size_t opt_stack_count_above(const struct opt_stack *s, enum opt_layer layer);
+/* Every value, strongest layer first, appended to out; s is emptied. */
+void opt_stack_take(struct opt_stack *s, struct opt_list *out);
+
 /* The registry of every long option of every program, with its short
  * letter: "-t" is "topic" everywhere.  Used to tell a typo from another
  * program's key in the config file's global part, and checked against each

@@ -90,7 +90,8 @@ static void row_of(void *ctx, struct fleet_dev *fd)
 static void write_prom(struct live *l)
 {
 	struct status_prom p;
-	status_prom_init(&p);
+	struct status_judge j = {time_now_ms(), l->o->judge.max_silence_ms};
+	status_prom_init(&p, &j);
 	struct rows x = {.l = l, .prom = &p, .groups = l->o->fleet->group_field ? status_groups_new() : NULL};
 	fleet_each(&l->fleet, row_of, &x);
 	if (!status_prom_write(&p, l->o->prom, x.groups))
@@ -308,7 +309,11 @@ int statuslive_run(const struct statuslive_opts *o)
 			break;
 	}
 	out_flush(&l.out);
-	int status = out_closed(&l.out) ? MQMON_EXIT_OK : finish(&l);
+	int status = MQMON_EXIT_OK;
+	if (!out_closed(&l.out))
+		status = finish(&l);
+	else if (o->prom)
+		write_prom(&l); /* the reader is gone; the textfile still gets the end */
 	if (l.conn) {
 		loop_disconnect_all(l.loop);
 		conn_free(l.conn);

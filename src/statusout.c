@@ -26,6 +26,21 @@ bool status_offline(const struct status_row *r, const struct status_judge *j)
 	return j->max_silence_ms > 0 && (!r->last_seen_ms || j->now_ms - r->last_seen_ms > j->max_silence_ms);
 }
 
+/* A rate to a tenth, the same in the table and in NDJSON. */
+static double tenths(double v)
+{
+	return round(v * 10) / 10;
+}
+
+/* A mean without the binary noise of its sum: 12.22, not
+ * 12.219999999999999. */
+static double mean_of(double sum, long n)
+{
+	char text[32];
+	snprintf(text, sizeof text, "%.12g", sum / (double)n);
+	return strtod(text, NULL);
+}
+
 /* "12s", "5m", "3h", "2d": how long ago, for people */
 static void ago(char out[16], int64_t ms)
 {
@@ -78,7 +93,7 @@ bool status_table_row(struct status_table *t, const struct status_row *r)
 		struct rowfmt_cell c[8];
 		const char *state = r->online == 0 ? "offline" : offline ? "silent" : r->online == 1 ? "online" : "?";
 		ago(when, since);
-		snprintf(rate, sizeof rate, "%.1f", r->msg_per_min);
+		snprintf(rate, sizeof rate, "%.1f", tenths(r->msg_per_min));
 		c[0] = rowfmt_cstr(r->device);
 		c[1] = rowfmt_cstr(state);
 		c[2] = since >= 0 ? rowfmt_cstr(when) : rowfmt_null();
@@ -99,7 +114,7 @@ bool status_table_row(struct status_table *t, const struct status_row *r)
 	c[5] = opt_str(r->ip);
 	c[6] = opt_str(r->firmware);
 	c[7] = r->messages >= 0 ? rowfmt_int(r->messages) : rowfmt_null();
-	c[8] = r->msg_per_min >= 0 ? rowfmt_real(round(r->msg_per_min * 10) / 10) : rowfmt_null();
+	c[8] = r->msg_per_min >= 0 ? rowfmt_real(tenths(r->msg_per_min)) : rowfmt_null();
 	c[9] = opt_str(r->spark);
 	c[10] = opt_str(r->group);
 	return rowfmt_row(&t->f, c);
@@ -213,7 +228,7 @@ static void means_json(struct buf *b, struct group_sum *g)
 			buf_addc(b, ',');
 		json_write_text(b, ms.keys[i], strlen(ms.keys[i]));
 		buf_addc(b, ':');
-		json_write_double(b, m->sum / (double)m->n);
+		json_write_double(b, mean_of(m->sum, m->n));
 	}
 	buf_addc(b, '}');
 	free_sorted(&ms);
@@ -384,9 +399,10 @@ static const struct {
         {"mqmon_device_metric", "gauge", "the last value of each metric of the device"},
 };
 
-void status_prom_init(struct status_prom *p)
+void status_prom_init(struct status_prom *p, const struct status_judge *j)
 {
 	memset(p, 0, sizeof *p);
+	p->judge = *j;
 }
 
 /* A label value, escaped as the exposition format wants: \\, \", \n. */
@@ -427,7 +443,7 @@ void status_prom_add(struct status_prom *p, const struct status_row *r)
 	buf_printf(&p->text[PROM_ONLINE], "%s{", n);
 	label(&p->text[PROM_ONLINE], "device", r->device);
 	buf_addc(&p->text[PROM_ONLINE], '}');
-	value(&p->text[PROM_ONLINE], r->online == 0 ? 0 : 1);
+	value(&p->text[PROM_ONLINE], status_offline(r, &p->judge) ? 0 : 1);
 	if (r->last_seen_ms) {
 		buf_printf(&p->text[PROM_SEEN], "%s{", families[PROM_SEEN].name);
 		label(&p->text[PROM_SEEN], "device", r->device);
@@ -484,7 +500,7 @@ static void prom_groups(struct buf *b, struct status_groups *g)
 			buf_addc(b, ',');
 			label(b, "metric", ms.keys[k]);
 			buf_addc(b, '}');
-			value(b, m->sum / (double)m->n);
+			value(b, mean_of(m->sum, m->n));
 		}
 		free_sorted(&ms);
 	}

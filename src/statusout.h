@@ -101,8 +101,9 @@ int status_check_fail(struct out *out, int status, const char *why);
 struct status_prom {
 	struct buf text[4]; /* one per metric family, joined at the end */
 	struct buf groups;
+	struct status_judge judge; /* online as --check counts it */
 };
-void status_prom_init(struct status_prom *p);
+void status_prom_init(struct status_prom *p, const struct status_judge *j);
 void status_prom_add(struct status_prom *p, const struct status_row *r);
 /* Write everything to path atomically (a temporary file, renamed);
  * false with errno on failure. */

@@ -5,7 +5,8 @@
 # status as last-known state, a stale will ignored, an upstream
 # disconnected event making one stale event and no offline storm, alerts
 # with a duration and hysteresis, anomalies, state changes, groups,
-# flapping held to one event, bad lines counted (status 65).
+# flapping held to one event, an empty body no sign of life, bad lines
+# counted (status 65), the textfile written when the reader goes away.
 . "${srcdir:-.}/tests/lib.sh"
 require_cmd jq
 
@@ -140,6 +141,30 @@ done >"$T/flap.in"
 feed d "$(cat "$T/flap.in")"
 close_input d
 assert_eq 1 "$(events d flapping | wc -l)" "flapping events"
-n=$(jq -c 'select(.event == "online" or .event == "offline")' "$T/d.out" | wc -l)
-((n <= 11)) || fail "$n online/offline events for a flapping device"
+# the start, then ten changes; the eleventh is the flapping event
+assert_eq 11 "$(jq -c 'select(.event == "online" or .event == "offline")' "$T/d.out" | wc -l)" \
+	"online/offline events of a flapping device"
+
+# --- an empty body (a retained status being cleared) is no sign of life
+start e --offline-after 1
+feed e '{"topic":"autocore/E1/telemetry","payload":{"t":1}}'
+wait_event e '.event == "offline" and .device == "E1"'
+feed e '{"topic":"autocore/E1/status","retain":false,"payload":null,"payloadlen":0}'
+feed e '{"topic":"autocore/E2/telemetry","payload":{"t":1}}'
+wait_event e '.event == "online" and .device == "E2"'
+close_input e
+assert_eq '{"event":"online","device":"E1","reason":"start"}
+{"event":"offline","device":"E1","reason":"silence"}' "$(jq -c 'select(.device == "E1") | del(.ts)' "$T/e.out")" \
+	"an empty body does not bring a device back"
+
+# --- when its reader goes away, the textfile still gets what was seen
+mkfifo "$T/gone.in"
+run_bg gone bash -c 'mqmon-status --prom "$1" <"$2" | head -1' _ "$T/gone.prom" "$T/gone.in"
+exec {gone}>"$T/gone.in"
+echo '{"topic":"autocore/G1/telemetry","payload":{"t":1}}' >&"$gone"
+wait_until 10 grep -q G1 "$T/gone.out" || fail "no first event"
+echo '{"topic":"autocore/G2/telemetry","payload":{"t":2}}' >&"$gone"
+wait_bg gone 10 || fail "mqmon-status did not end when its reader went away"
+exec {gone}>&-
+assert_contains "$T/gone.prom" 'mqmon_device_online{device="G2"} 1' 'mqmon_device_metric{device="G2",metric="t"} 2'
 exit 0
