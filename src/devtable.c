@@ -21,10 +21,13 @@ static void free_device(struct devtable *t, struct device *d)
 {
 	if (d->ext && t->free_ext)
 		t->free_ext(d->ext);
-	struct devtable_text *texts[] = {&d->status, &d->ip, &d->firmware, &d->fields, &d->status_topic};
-	for (size_t i = 0; i < MQMON_ARRAY_LEN(texts); i++)
-		buf_free(&texts[i]->b);
-	free((char *)d->id);
+	if (d->st) {
+		struct devtable_text *texts[] = {&d->st->status, &d->st->ip, &d->st->firmware, &d->st->fields,
+		                                 &d->st->topic};
+		for (size_t i = 0; i < MQMON_ARRAY_LEN(texts); i++)
+			free(texts[i]->s);
+		free(d->st);
+	}
 	free(d);
 }
 
@@ -45,24 +48,28 @@ static void set_text(struct devtable_text *t, const char *s, size_t n)
 {
 	if (!s)
 		return; /* not said: what was said before stays */
-	buf_reset(&t->b);
-	buf_add(&t->b, s, n);
-	buf_cstr(&t->b);
-	t->set = true;
+	if (t->s && t->len == n && memcmp(t->s, s, n) == 0)
+		return;
+	t->s = xrealloc(t->s, n + 1);
+	memcpy(t->s, s, n);
+	t->s[n] = '\0';
+	t->len = n;
 }
 
 static void apply_status(struct device *d, const struct meaning *m, const struct envelope *e, int64_t ts_ms)
 {
-	if (d->status_ms && ts_ms < d->status_ms)
+	if (!d->st)
+		d->st = xcalloc(1, sizeof *d->st);
+	else if (ts_ms < d->st->ms)
 		return; /* older than what we hold (a replay, merged sources) */
 	if (m->online >= 0)
-		d->online = m->online;
-	set_text(&d->status, m->status, m->status_len);
-	set_text(&d->ip, m->ip, m->ip_len);
-	set_text(&d->firmware, m->firmware, m->firmware_len);
-	set_text(&d->fields, m->fields, m->fields_len);
-	set_text(&d->status_topic, e->topic, e->topic_len);
-	d->status_ms = ts_ms;
+		d->online = (int8_t)m->online;
+	set_text(&d->st->status, m->status, m->status_len);
+	set_text(&d->st->ip, m->ip, m->ip_len);
+	set_text(&d->st->firmware, m->firmware, m->firmware_len);
+	set_text(&d->st->fields, m->fields, m->fields_len);
+	set_text(&d->st->topic, e->topic, e->topic_len);
+	d->st->ms = ts_ms;
 	d->status_changed = true;
 }
 
@@ -80,8 +87,8 @@ struct device *devtable_note(struct devtable *t, const struct meaning *m, const 
 	struct device *d = *slot;
 	if (!d) {
 		d = *slot = xcalloc(1, sizeof *d);
-		d->id = xstrndup(m->device, m->device_len); /* NUL-terminated for callers */
-		d->id_len = m->device_len;
+		d->id = strmap_slot_key(slot);
+		d->id_len = (uint32_t)m->device_len;
 		d->first_ms = d->last_ms = ts_ms;
 		d->online = -1;
 	}

@@ -18,23 +18,31 @@
 #include "meaning.h"
 #include "strmap.h"
 
+/* A text a status said, allocated to its size (a fleet of 100,000 keeps
+ * five of them per device); s is NULL until one is said. */
 struct devtable_text {
-	struct buf b;
-	bool set;
+	char *s;
+	size_t len;
+};
+
+/* What a device's status messages said, merged as the database merges
+ * it: a newer status replaces what it says and keeps what it does not
+ * say.  Apart from the device, and only once a status came: most devices
+ * of a large fleet send telemetry far more often than a status. */
+struct device_status {
+	int64_t ms; /* time of the last status applied */
+	struct devtable_text status, ip, firmware, fields, topic;
 };
 
 struct device {
-	const char *id; /* owned by the table */
-	size_t id_len;
-	int64_t first_ms, last_ms; /* message times, wall clock */
-	unsigned long messages; /* since the entry was made */
-	/* the status, merged as the database merges it: a newer status
-	 * replaces what it says and keeps what it does not say */
-	int online; /* 1, 0, -1 unknown */
-	struct devtable_text status, ip, firmware, fields, status_topic;
-	int64_t status_ms; /* time of the last status applied; 0 = none yet */
+	const char *id; /* the table's key: NUL-terminated, owned by the table */
+	uint32_t id_len;
+	int8_t online; /* 1, 0, -1 unknown */
 	bool status_changed; /* a status applied since the last devtable_flush() */
 	bool dirty; /* anything since the last devtable_flush() */
+	int64_t first_ms, last_ms; /* message times, wall clock */
+	unsigned long messages; /* since the entry was made */
+	struct device_status *st; /* NULL until a status came */
 	void *ext; /* what a program keeps beside (mqmon-status); freed by the table's free_ext */
 };
 

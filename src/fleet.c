@@ -212,7 +212,10 @@ static struct fleet_metric *metric(struct fleet *f, struct fleet_dev *fd, const 
 			return &fd->metrics[i];
 	if (fd->nmetrics == UINT16_MAX)
 		return NULL;
-	fd->metrics = xrealloc(fd->metrics, (size_t)(fd->nmetrics + 1) * sizeof *fd->metrics);
+	if (fd->nmetrics == fd->metrics_room) {
+		fd->metrics_room = fd->nmetrics + 1;
+		fd->metrics = xrealloc(fd->metrics, fd->metrics_room * sizeof *fd->metrics);
+	}
 	struct fleet_metric *m = &fd->metrics[fd->nmetrics++];
 	memset(m, 0, sizeof *m);
 	m->name = idx;
@@ -280,6 +283,12 @@ static void alerts_due(struct fleet *f, struct fleet_dev *fd, int64_t now_ms)
 
 static void take_metrics(struct fleet *f, struct fleet_dev *fd, const struct meaning *m, int64_t now_ms)
 {
+	if (!fd->metrics && m->nmetrics) {
+		/* room for the first message's metrics at once: a device sends
+		 * the same ones again, and one block is smaller than one grown */
+		fd->metrics_room = m->nmetrics < UINT16_MAX ? (uint16_t)m->nmetrics : UINT16_MAX;
+		fd->metrics = xmalloc(fd->metrics_room * sizeof *fd->metrics);
+	}
 	for (size_t i = 0; i < m->nmetrics; i++) {
 		const struct meaning_metric *mm = &m->metrics[i];
 		if (!isfinite(mm->value))
@@ -336,7 +345,6 @@ static void free_dev(void *ext)
 	free(fd->state_keys);
 	free(fd->state_values);
 	free(fd->metrics);
-	free(fd->alerts);
 	free(fd->group);
 	free(fd);
 }
@@ -345,11 +353,9 @@ static struct fleet_dev *dev_of(struct fleet *f, struct device *d)
 {
 	if (d->ext)
 		return d->ext;
-	struct fleet_dev *fd = xcalloc(1, sizeof *fd);
+	struct fleet_dev *fd = xcalloc(1, sizeof *fd + f->o->nalerts * sizeof fd->alerts[0]);
 	fd->d = d;
 	fd->state = -1;
-	if (f->o->nalerts)
-		fd->alerts = xcalloc(f->o->nalerts, sizeof *fd->alerts);
 	d->ext = fd;
 	f->ndevices++;
 	return fd;
@@ -428,7 +434,7 @@ static void tick_one(void *ctx, struct device *d)
 	if (!fd)
 		return;
 	/* deaf or offline, the last value may no longer be true */
-	if (fd->alerts && !t->f->stale && fd->state != 0)
+	if (t->f->o->nalerts && !t->f->stale && fd->state != 0)
 		alerts_due(t->f, fd, t->now);
 	if (fd->flapping && t->now - fd->last_change_ms >= FLEET_FLAP_WINDOW_MS) {
 		/* steady for a while: say where it ended up */

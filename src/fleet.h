@@ -73,15 +73,15 @@ struct fleet_dev {
 	int64_t flap_window_ms, last_change_ms;
 	const struct fleet_silence *silence; /* the most specific rule its topics match */
 	struct fleet_metric *metrics;
-	struct alert_state *alerts; /* one per --alert */
 	char **state_keys, **state_values;
 	char *group;
-	uint16_t nmetrics, nstates;
+	uint16_t nmetrics, metrics_room, nstates;
 	uint8_t flaps;
 	int8_t state; /* as told: -1 unknown, 0 offline, 1 online */
 	int8_t held; /* while flapping: the latest state, not told yet */
 	bool flapping;
 	bool retained; /* the state came from a retained status */
+	struct alert_state alerts[]; /* one per --alert, in the same allocation */
 };
 
 struct fleet_group {

@@ -178,7 +178,7 @@ static void flush_topic(void *ctx, const char *key, size_t len, void *value)
 
 static void bind_device_text(sqlite3_stmt *st, int i, const struct devtable_text *t)
 {
-	bind_text(st, i, t->set ? t->b.data : NULL, t->b.len);
+	bind_text(st, i, t->s, t->len);
 }
 
 /* A device of the batch: its counts, then its status unless the one on
@@ -199,12 +199,12 @@ static void flush_device(void *ctx, struct device *d)
 	bind_text(st, 1, d->id, d->id_len);
 	if (d->online >= 0)
 		sqlite3_bind_int(st, 2, d->online);
-	bind_device_text(st, 3, &d->status);
-	bind_device_text(st, 4, &d->ip);
-	bind_device_text(st, 5, &d->firmware);
-	bind_device_text(st, 6, &d->fields);
-	bind_device_text(st, 7, &d->status_topic);
-	bind_ts(st, 8, d->status_ms);
+	bind_device_text(st, 3, &d->st->status);
+	bind_device_text(st, 4, &d->st->ip);
+	bind_device_text(st, 5, &d->st->firmware);
+	bind_device_text(st, 6, &d->st->fields);
+	bind_device_text(st, 7, &d->st->topic);
+	bind_ts(st, 8, d->st->ms);
 	run(g, st, "update the device's status", 0);
 }
 

@@ -68,10 +68,10 @@ static void row_of(void *ctx, struct fleet_dev *fd)
 		        (struct status_metric){fleet_metric_name(&x->l->fleet, &fd->metrics[i]), fd->metrics[i].last};
 	struct status_row r = {.device = d->id,
 	                       .online = fd->state,
-	                       .status = d->status.set ? d->status.b.data : NULL,
+	                       .status = d->st ? d->st->status.s : NULL,
 	                       .last_seen_ms = fd->heard_ms,
-	                       .ip = d->ip.set ? d->ip.b.data : NULL,
-	                       .firmware = d->firmware.set ? d->firmware.b.data : NULL,
+	                       .ip = d->st ? d->st->ip.s : NULL,
+	                       .firmware = d->st ? d->st->firmware.s : NULL,
 	                       .group = fd->group,
 	                       .messages = (long)d->messages,
 	                       .msg_per_min = -1,

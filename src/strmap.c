@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,11 @@ void **strmap_put(struct strmap *m, const char *key, size_t len)
 		m->n++;
 	}
 	return &e->value;
+}
+
+const char *strmap_slot_key(void **slot)
+{
+	return ((struct strmap_entry *)((char *)slot - offsetof(struct strmap_entry, value)))->key;
 }
 
 void *strmap_del(struct strmap *m, const char *key, size_t len)

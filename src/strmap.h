@@ -25,6 +25,10 @@ struct strmap {
 void **strmap_get(struct strmap *m, const char *key, size_t len);
 /* Insert or find; returns the value slot (NULL value when new). */
 void **strmap_put(struct strmap *m, const char *key, size_t len);
+/* The map's own copy of the key of a slot strmap_get or strmap_put gave
+ * (NUL-terminated): it stays put while the map grows, until the key is
+ * removed, so a value can point at it instead of holding a second copy. */
+const char *strmap_slot_key(void **slot);
 /* Call fn for every entry, then empty the map (keeping its memory small:
  * a map that grew large is freed). */
 void strmap_drain(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx);

@@ -74,23 +74,23 @@ START_TEST(test_status_merge)
 	struct device *d =
 	        note("a/dev1/status", "{\"status\":\"online\",\"ip\":\"10.0.0.1\",\"firmware\":\"1.0\"}", 1000);
 	ck_assert_int_eq(d->online, 1);
-	ck_assert_str_eq(d->ip.b.data, "10.0.0.1");
+	ck_assert_str_eq(d->st->ip.s, "10.0.0.1");
 	/* newer: what it says replaces, what it leaves out stays */
 	note("a/dev1/status", "{\"connected\":false,\"firmware\":\"1.1\"}", 2000);
 	ck_assert_int_eq(d->online, 0);
-	ck_assert_str_eq(d->status.b.data, "offline");
-	ck_assert_str_eq(d->ip.b.data, "10.0.0.1");
-	ck_assert_str_eq(d->firmware.b.data, "1.1");
-	ck_assert_int_eq(d->status_ms, 2000);
+	ck_assert_str_eq(d->st->status.s, "offline");
+	ck_assert_str_eq(d->st->ip.s, "10.0.0.1");
+	ck_assert_str_eq(d->st->firmware.s, "1.1");
+	ck_assert_int_eq(d->st->ms, 2000);
 	/* older: changes nothing but the count */
 	note("a/dev1/status", "{\"status\":\"online\",\"ip\":\"10.9.9.9\"}", 1500);
 	ck_assert_int_eq(d->online, 0);
-	ck_assert_str_eq(d->ip.b.data, "10.0.0.1");
-	ck_assert_int_eq(d->status_ms, 2000);
+	ck_assert_str_eq(d->st->ip.s, "10.0.0.1");
+	ck_assert_int_eq(d->st->ms, 2000);
 	ck_assert_uint_eq(d->messages, 3);
 	/* an empty body clears a retained status: no status news */
 	note("a/dev1/status", "", 3000);
-	ck_assert_int_eq(d->status_ms, 2000);
+	ck_assert_int_eq(d->st->ms, 2000);
 	ck_assert_uint_eq(d->messages, 4);
 }
 END_TEST

@@ -130,7 +130,7 @@ static int by_id(const void *a, const void *b)
 
 static struct rowfmt_cell text_cell(const struct devtable_text *t)
 {
-	return t->set ? rowfmt_str(t->b.data, t->b.len) : rowfmt_null();
+	return t->s ? rowfmt_str(t->s, t->len) : rowfmt_null();
 }
 
 static void device_rows(struct devtable *t, struct out *out)
@@ -146,21 +146,23 @@ static void device_rows(struct devtable *t, struct out *out)
 		struct buf fields = BUF_INIT;
 		time_format_ms(d->first_ms, first);
 		time_format_ms(d->last_ms, last);
-		time_format_ms(d->status_ms, since);
-		if (d->fields.set)
-			json_compact(&fields, d->fields.b.data, d->fields.b.len);
+		static const struct device_status none;
+		const struct device_status *st = d->st ? d->st : &none;
+		time_format_ms(st->ms, since);
+		if (st->fields.s)
+			json_compact(&fields, st->fields.s, st->fields.len);
 		struct rowfmt_cell c[DEVCOL_COUNT];
 		c[DEVCOL_DEVICE] = rowfmt_str(d->id, d->id_len);
 		c[DEVCOL_ONLINE] = d->online < 0 ? rowfmt_null() : rowfmt_bool(d->online);
-		c[DEVCOL_STATUS] = text_cell(&d->status);
+		c[DEVCOL_STATUS] = text_cell(&st->status);
 		c[DEVCOL_LAST_SEEN] = rowfmt_str(last, TIME_RFC3339_LEN);
 		c[DEVCOL_FIRST_SEEN] = rowfmt_str(first, TIME_RFC3339_LEN);
 		c[DEVCOL_MESSAGES] = rowfmt_int((int64_t)d->messages);
-		c[DEVCOL_IP] = text_cell(&d->ip);
-		c[DEVCOL_FIRMWARE] = text_cell(&d->firmware);
-		c[DEVCOL_FIELDS] = d->fields.set ? rowfmt_json(fields.data, fields.len) : rowfmt_null();
-		c[DEVCOL_STATUS_TOPIC] = text_cell(&d->status_topic);
-		c[DEVCOL_STATUS_TS] = d->status_ms ? rowfmt_str(since, TIME_RFC3339_LEN) : rowfmt_null();
+		c[DEVCOL_IP] = text_cell(&st->ip);
+		c[DEVCOL_FIRMWARE] = text_cell(&st->firmware);
+		c[DEVCOL_FIELDS] = st->fields.s ? rowfmt_json(fields.data, fields.len) : rowfmt_null();
+		c[DEVCOL_STATUS_TOPIC] = text_cell(&st->topic);
+		c[DEVCOL_STATUS_TS] = d->st ? rowfmt_str(since, TIME_RFC3339_LEN) : rowfmt_null();
 		rowfmt_row(&f, c);
 		buf_free(&fields);
 	}

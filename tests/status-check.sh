@@ -169,7 +169,10 @@ wait_until 10 eval '[ "$(grep -c "\"event\":\"online\"" "$T/watch.out")" -ge 3 ]
 broker_stop
 wait_until 5 grep -q '"event":"stale"' "$T/watch.out" || fail "no stale event after losing the broker"
 sleep 2.5
-assert_eq 0 "$(grep -c '"event":"offline"' "$T/watch.out")" "offline events while the broker was gone"
+# (a broker shutting down publishes its clients' wills first: those are
+# the devices' own word, told as offline by status, and may come or not)
+grep -q '"event":"offline".*"reason":"silence"' "$T/watch.out" &&
+	fail "offline by silence while the broker was gone: $(cat "$T/watch.out")"
 broker_restart
 wait_until 10 grep -q "connected to localhost:$BROKER_PORT" "$T/watch.err" || fail "no reconnect: $(cat "$T/watch.err")"
 sleep 1.5 # the devices come back and keep talking: no silence
