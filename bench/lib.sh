@@ -294,7 +294,7 @@ _bench_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # $BENCH_TMP/DIRNAME on a free loopback port, with the settings every
 # benchmark needs plus the lines given; sets STARTED_PORT, STARTED_PID and
 # STARTED_LOG (the log file).  The caller records the PID for cleanup.
-STARTED_PORT= STARTED_PID= STARTED_LOG=
+STARTED_PORT='' STARTED_PID='' STARTED_LOG=''
 bench_broker() {
 	local dir=$BENCH_TMP/$1 attempt port i
 	shift
@@ -408,17 +408,10 @@ count_seq() {
 	} END { printf "%d %d\n", NR, d }' "$1"
 }
 
-# gen_fleet N FILE STATS — N AutoCore envelopes (FLEETS.md shapes, as
-# mqmon-sub writes them) from 100 devices ESP32_001..ESP32_100, chosen at
-# random (fixed seed): 90 % telemetry (autocore/D/telemetry, 4 numeric
-# fields), 5 % status (autocore/D/status, retained, online/offline, ip,
-# firmware), 5 % relay changes (autocore/D/relay/I/status, I in 0..3,
-# state true/false); "ts" increases by 1-9 ms from 2025-01-28T10:00:00Z.
-# STATS gets "NAME VALUE" lines: what a correct archive of FILE holds
-# (lines, telemetry, status, relay, devices, topics, states, state_changes,
-# payload_bytes, first_ts, last_ts).
-gen_fleet() {
-	awk -v n="$1" -v stats="$3" '
+# awk functions for the generators: ymd(DAYS), days since 1970-01-01 as
+# "YYYY-MM-DD" (H. Hinnant, civil_from_days), and stamp(MS, WITH_MS), ms
+# since the epoch as RFC 3339 UTC (globals cday, cdate cache the day)
+IFS= read -r -d '' BENCH_AWK_STAMP <<'EOF' || true
 	# days since 1970-01-01 -> "YYYY-MM-DD" (H. Hinnant, civil_from_days)
 	function ymd(z,   era, doe, yoe, doy, mp, d, m) {
 		z += 719468
@@ -444,6 +437,19 @@ gen_fleet() {
 			return sprintf("%sT%02d:%02d:%02d.%03dZ", cdate, int(s / 3600), int(s / 60) % 60, s % 60, ms % 1000)
 		return sprintf("%sT%02d:%02d:%02dZ", cdate, int(s / 3600), int(s / 60) % 60, s % 60)
 	}
+EOF
+
+# gen_fleet N FILE STATS — N AutoCore envelopes (FLEETS.md shapes, as
+# mqmon-sub writes them) from 100 devices ESP32_001..ESP32_100, chosen at
+# random (fixed seed): 90 % telemetry (autocore/D/telemetry, 4 numeric
+# fields), 5 % status (autocore/D/status, retained, online/offline, ip,
+# firmware), 5 % relay changes (autocore/D/relay/I/status, I in 0..3,
+# state true/false); "ts" increases by 1-9 ms from 2025-01-28T10:00:00Z.
+# STATS gets "NAME VALUE" lines: what a correct archive of FILE holds
+# (lines, telemetry, status, relay, devices, topics, states, state_changes,
+# payload_bytes, first_ts, last_ts).
+gen_fleet() {
+	awk -v n="$1" -v stats="$3" "$BENCH_AWK_STAMP"'
 	BEGIN {
 		srand(42)
 		cday = -1

@@ -112,30 +112,6 @@ FLAP_WINDOW=60
 IFS= read -r -d '' GEN_AWK <<'EOF' || true
 	function abs(x) { return x < 0 ? -x : x }
 	function gcd(a, b,   t) { while (b) { t = a % b; a = b; b = t } return a }
-	# days since 1970-01-01 -> "YYYY-MM-DD" (as gen_fleet in lib.sh)
-	function ymd(z,   era, doe, yoe, doy, mp, d, m) {
-		z += 719468
-		era = int(z / 146097)
-		doe = z - era * 146097
-		yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
-		doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
-		mp = int((5 * doy + 2) / 153)
-		d = doy - int((153 * mp + 2) / 5) + 1
-		m = mp < 10 ? mp + 3 : mp - 9
-		return sprintf("%04d-%02d-%02d", yoe + era * 400 + (m <= 2), m, d)
-	}
-	function stamp(ms, with_ms,   s, day) {
-		s = int(ms / 1000)
-		day = int(s / 86400)
-		s -= day * 86400
-		if (day != cday) {
-			cday = day
-			cdate = ymd(day)
-		}
-		if (with_ms)
-			return sprintf("%sT%02d:%02d:%02d.%03dZ", cdate, int(s / 3600), int(s / 60) % 60, s % 60, ms % 1000)
-		return sprintf("%sT%02d:%02d:%02dZ", cdate, int(s / 3600), int(s / 60) % 60, s % 60)
-	}
 	# a mean-reverting random walk around base b, step s, pulled back by r
 	function walk(x, b, s, r) { return x + (rand() - 0.5) * s + r * (b - x) }
 	# what mqmon-status does with the value v (the number as printed) of
@@ -346,7 +322,7 @@ gen() {
 	local alerts
 	alerts=$(IFS=';' && echo "${ALERTS[*]}")
 	run "$GEN_LIMIT" /dev/null "$3" "$BENCH_TMP/gen.err" \
-		awk -v n="$1" -v d="$2" -v alerts="$alerts" -v zscore="$ZSCORE" -v window="$WINDOW" -v stats="$4" "$GEN_AWK" ||
+		awk -v n="$1" -v d="$2" -v alerts="$alerts" -v zscore="$ZSCORE" -v window="$WINDOW" -v stats="$4" "$BENCH_AWK_STAMP$GEN_AWK" ||
 		bench_die "the generator failed: $(cat "$BENCH_TMP/gen.err")"
 }
 

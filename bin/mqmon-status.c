@@ -114,11 +114,7 @@ static bool status_apply(void *ctx, int key, const char *val, const struct opt_w
 	const char *why;
 	double d;
 	switch (key) {
-	case 't':
-		if (!topic_filter_valid(val, strlen(val), &why))
-			return opt_errf(err, "'%s': %s", val, why);
-		opt_list_add(&c->topics, val, w);
-		return true;
+	case 't': return opt_filter_add(&c->topics, val, w, err);
 	case OPT_SHARED:
 		if (!*val || strpbrk(val, "/+#"))
 			return opt_errf(err, "'%s': a group name is not empty and has no '/', '+' or '#'", val);

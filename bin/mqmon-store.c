@@ -111,11 +111,7 @@ static bool store_apply(void *ctx, int key, const char *val, const struct opt_wh
 		s->set_strict = s->set_strict || here;
 		s->ingest.strict = true;
 		return true;
-	case 't':
-		if (!topic_filter_valid(val, strlen(val), &why))
-			return opt_errf(err, "'%s': %s", val, why);
-		opt_list_add(&s->topics, val, w);
-		return true;
+	case 't': return opt_filter_add(&s->topics, val, w, err);
 	case OPT_DEVICE:
 		s->set_device = s->set_device || here;
 		s->query.device = val; /* argv and config strings live to the end */

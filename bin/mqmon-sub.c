@@ -83,18 +83,9 @@ struct sub {
 static bool sub_apply(void *ctx, int key, const char *val, const struct opt_where *w, struct opt_err *err)
 {
 	struct sub *s = ctx;
-	const char *why;
 	switch (key) {
-	case 't':
-		if (!topic_filter_valid(val, strlen(val), &why))
-			return opt_errf(err, "'%s': %s", val, why);
-		opt_list_add(&s->topics, val, w);
-		return true;
-	case 'T':
-		if (!topic_filter_valid(val, strlen(val), &why))
-			return opt_errf(err, "'%s': %s", val, why);
-		opt_list_add(&s->excludes, val, w);
-		return true;
+	case 't': return opt_filter_add(&s->topics, val, w, err);
+	case 'T': return opt_filter_add(&s->excludes, val, w, err);
 	case 'C': return opt_int(val, 1, 2147483647L, &s->count, err);
 	case 'W':
 		if (!opt_seconds(val, &s->timeout, err))

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mqmon.h"
 #include "opt.h"
+#include "topic.h"
 #include "timeutil.h"
 
 enum shared_key {
@@ -143,6 +144,15 @@ void opt_list_add(struct opt_list *l, const char *val, const struct opt_where *w
 	}
 	l->items = xrealloc(l->items, (l->n + 1) * sizeof *l->items);
 	l->items[l->n++] = xstrdup(val);
+}
+
+bool opt_filter_add(struct opt_list *l, const char *val, const struct opt_where *w, struct opt_err *err)
+{
+	const char *why;
+	if (!topic_filter_valid(val, strlen(val), &why))
+		return opt_errf(err, "'%s': %s", val, why);
+	opt_list_add(l, val, w);
+	return true;
 }
 
 void opt_list_free(struct opt_list *l)

@@ -85,6 +85,8 @@ struct opt_list {
 	enum opt_layer layer;
 };
 void opt_list_add(struct opt_list *l, const char *val, const struct opt_where *w);
+/* A topic filter (-t, -T): checked, then added to l. */
+bool opt_filter_add(struct opt_list *l, const char *val, const struct opt_where *w, struct opt_err *err);
 void opt_list_free(struct opt_list *l);
 
 /* A repeatable option whose values add up across layers instead: topic

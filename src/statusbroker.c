@@ -160,14 +160,6 @@ static int print(struct sys *s, enum rowfmt_kind kind)
 	return status;
 }
 
-static void free_value(void *ctx, const char *key, size_t len, void *v)
-{
-	(void)ctx;
-	(void)key;
-	(void)len;
-	free(v);
-}
-
 int statusbroker_run(const struct conn_opts *o, double timeout, enum rowfmt_kind kind)
 {
 	struct sys s = {0};
@@ -193,7 +185,7 @@ int statusbroker_run(const struct conn_opts *o, double timeout, enum rowfmt_kind
 	loop_disconnect_all(l);
 	conn_free(s.conn);
 	loop_free(l);
-	strmap_drain(&s.values, free_value, NULL);
+	strmap_drain(&s.values, strmap_free_value, NULL);
 	strmap_free(&s.values);
 	return status;
 }

@@ -258,21 +258,13 @@ bool status_groups_print(struct status_groups *g, enum rowfmt_kind kind, struct 
 	return open;
 }
 
-static void free_mean(void *ctx, const char *key, size_t len, void *value)
-{
-	(void)ctx;
-	(void)key;
-	(void)len;
-	free(value);
-}
-
 static void free_group(void *ctx, const char *key, size_t len, void *value)
 {
 	struct group_sum *s = value;
 	(void)ctx;
 	(void)key;
 	(void)len;
-	strmap_drain(&s->metrics, free_mean, NULL);
+	strmap_drain(&s->metrics, strmap_free_value, NULL);
 	strmap_free(&s->metrics);
 	free(s->name);
 	free(s);
@@ -467,27 +459,26 @@ void status_prom_add(struct status_prom *p, const struct status_row *r)
 	}
 }
 
+/* One gauge family of the groups' device counts, or online counts. */
+static void group_counts(struct buf *b, const struct sorted *gs, const char *name, const char *help, bool online)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	for (size_t i = 0; i < gs->n; i++) {
+		const struct group_sum *s = gs->values[i];
+		buf_printf(b, "%s{", name);
+		label(b, "group", s->name);
+		buf_addc(b, '}');
+		value(b, (double)(online ? s->online : s->devices));
+	}
+}
+
 static void prom_groups(struct buf *b, struct status_groups *g)
 {
 	struct sorted gs = sorted(&g->groups);
 	if (!gs.n)
 		return;
-	buf_adds(b, "# HELP mqmon_group_devices devices of the group\n# TYPE mqmon_group_devices gauge\n");
-	for (size_t i = 0; i < gs.n; i++) {
-		struct group_sum *s = gs.values[i];
-		buf_adds(b, "mqmon_group_devices{");
-		label(b, "group", s->name);
-		buf_addc(b, '}');
-		value(b, (double)s->devices);
-	}
-	buf_adds(b, "# HELP mqmon_group_online online devices of the group\n# TYPE mqmon_group_online gauge\n");
-	for (size_t i = 0; i < gs.n; i++) {
-		struct group_sum *s = gs.values[i];
-		buf_adds(b, "mqmon_group_online{");
-		label(b, "group", s->name);
-		buf_addc(b, '}');
-		value(b, (double)s->online);
-	}
+	group_counts(b, &gs, "mqmon_group_devices", "devices of the group", false);
+	group_counts(b, &gs, "mqmon_group_online", "online devices of the group", true);
 	buf_adds(b, "# HELP mqmon_group_metric_mean the mean of the devices' last values\n"
 	            "# TYPE mqmon_group_metric_mean gauge\n");
 	for (size_t i = 0; i < gs.n; i++) {

@@ -126,6 +126,14 @@ void strmap_each(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t
 			fn(ctx, m->slots[i].key, m->slots[i].len, m->slots[i].value);
 }
 
+void strmap_free_value(void *ctx, const char *key, size_t len, void *value)
+{
+	(void)ctx;
+	(void)key;
+	(void)len;
+	free(value);
+}
+
 void strmap_free(struct strmap *m)
 {
 	strmap_drain(m, NULL, NULL);

@@ -38,5 +38,7 @@ void *strmap_del(struct strmap *m, const char *key, size_t len);
 /* Call fn for every entry, keeping them.  fn must not add or remove. */
 void strmap_each(struct strmap *m, void (*fn)(void *ctx, const char *key, size_t len, void *value), void *ctx);
 void strmap_free(struct strmap *m);
+/* For strmap_drain: values that are one allocation each. */
+void strmap_free_value(void *ctx, const char *key, size_t len, void *value);
 
 #endif

@@ -181,12 +181,17 @@ START_TEST(test_flapping_held_and_released)
 }
 END_TEST
 
-START_TEST(test_alert_due_on_tick)
+static void alert(const char *expr)
 {
-	const char *why;
-	ck_assert(alert_parse(&fx.alerts[0], "temperature > 40 for 5m", &why));
+	const char *why = NULL;
+	ck_assert_msg(alert_parse(&fx.alerts[0], expr, &why), "%s: %s", expr, why);
 	fx.o.alerts = fx.alerts;
 	fx.o.nalerts = 1;
+}
+
+START_TEST(test_alert_due_on_tick)
+{
+	alert("temperature > 40 for 5m");
 	start();
 	msg("farm/tank1/telemetry", "{\"temperature\":45}", T0);
 	fleet_tick(&fx.f, T0 + 299 * SEC);
@@ -202,10 +207,7 @@ END_TEST
 
 START_TEST(test_alert_not_due_while_deaf)
 {
-	const char *why;
-	ck_assert(alert_parse(&fx.alerts[0], "temperature > 40 for 5m", &why));
-	fx.o.alerts = fx.alerts;
-	fx.o.nalerts = 1;
+	alert("temperature > 40 for 5m");
 	start();
 	msg("farm/tank1/telemetry", "{\"temperature\":45}", T0);
 	fleet_upstream(&fx.f, false, "connection lost", T0 + SEC);
