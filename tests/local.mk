@@ -107,7 +107,15 @@ INTEG_TESTS = \
 	tests/store-durability.sh \
 	tests/store-query.sh \
 	tests/completion-db.sh \
-	tests/store-memory.sh
+	tests/store-memory.sh \
+	tests/pub-oneshot.sh \
+	tests/sub-habits.sh \
+	tests/store-habits.sh \
+	tests/examples.sh \
+	tests/demo.sh \
+	tests/install.sh \
+	tests/man-lint.sh \
+	tests/doc-examples.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 TEST_EXTENSIONS = .sh
