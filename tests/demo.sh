@@ -8,6 +8,7 @@
 . "${srcdir:-.}/tests/lib.sh"
 require_cmd jq sqlite3
 [[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build (the demo is a user's run, not a memory check)"
+[[ ${MQMON_QUICK:-} == 1 ]] && skip "quick run (make distcheck): the plain build ran it"
 
 demo() { # DIR ARGS...: run the demo in DIR, its temp files under DIR too
 	local dir=$1 st=0
