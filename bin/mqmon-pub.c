@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "simulate.h"
 #include "timeutil.h"
 #include "topic.h"
+#include "utf8.h"
 
 enum {
 	OPT_REWRITE = OPT_KEY_PROGRAM,
@@ -42,6 +44,11 @@ enum {
 	OPT_SIMULATE,
 	OPT_PREFIX,
 	OPT_STRICT,
+	OPT_CONTENT_TYPE,
+	OPT_RESPONSE_TOPIC,
+	OPT_CORRELATION_DATA,
+	OPT_USER_PROPERTY,
+	OPT_PAYLOAD_FORMAT, /* only as "-D publish payload-format-indicator N" */
 };
 
 static const struct opt_def pub_opts[] = {
@@ -61,7 +68,28 @@ static const struct opt_def pub_opts[] = {
         {"prefix", OPT_PREFIX, "PREFIX", "topic prefix of the simulated fleet (autocore)"},
         {"count", 'C', "N", "--simulate: stop after N messages"},
         {"strict", OPT_STRICT, NULL, "treat event lines in the stream as errors"},
+        {"message-expiry", 'x', "SECS", "MQTT 5: the message expires after SECS"},
+        {"content-type", OPT_CONTENT_TYPE, "TYPE", "MQTT 5: the content type of the message"},
+        {"response-topic", OPT_RESPONSE_TOPIC, "TOPIC", "MQTT 5: the topic to answer on"},
+        {"correlation-data", OPT_CORRELATION_DATA, "DATA", "MQTT 5: data the answer carries back"},
+        {"user-property", OPT_USER_PROPERTY, "KEY=VALUE", "MQTT 5: a user property (repeatable)"},
+        {"property", 'D', "publish NAME VALUE", "MQTT 5: a property, as mosquitto_pub -D spells it"},
         {NULL, 0, NULL, NULL},
+};
+
+/* mosquitto_pub's "-D publish NAME VALUE" names, and the option each one
+ * is; a user property takes two values, KEY VALUE. */
+static const struct {
+	const char *name;
+	int key;
+	int values;
+} publish_props[] = {
+        {"message-expiry-interval", 'x', 1},
+        {"content-type", OPT_CONTENT_TYPE, 1},
+        {"response-topic", OPT_RESPONSE_TOPIC, 1},
+        {"correlation-data", OPT_CORRELATION_DATA, 1},
+        {"payload-format-indicator", OPT_PAYLOAD_FORMAT, 1},
+        {"user-property", OPT_USER_PROPERTY, 2},
 };
 
 enum pub_mode { MODE_STREAM, MODE_LINES, MODE_ONCE, MODE_SIMULATE };
@@ -96,6 +124,14 @@ struct pub {
 	long count;
 	bool strict;
 	bool stream_opts_given; /* -t, -r, --strict or --dead-letter outside the config file */
+	/* MQTT 5 properties of one-shot and -l messages */
+	char *content_type, *response_topic, *correlation;
+	bool has_expiry, has_payload_format;
+	uint32_t expiry;
+	int payload_format;
+	struct opt_list user_keys, user_vals; /* in step */
+	const char *props_what; /* the option that set the last one, for messages */
+	enum opt_layer props_layer; /* the strongest layer that set one */
 	struct conn_opts conn_opts;
 
 	/* running */
@@ -106,6 +142,7 @@ struct pub {
 	struct rejects rej;
 	struct buf topic_buf;
 	struct buf body; /* -f / -s / -m body */
+	mosquitto_property *props; /* built from the property options */
 	bool once_sent;
 	bool v3_props_noted;
 	int status;
@@ -148,6 +185,86 @@ static bool set_mode(struct pub *p, enum pub_mode mode, const char *what, const 
 	p->mode_layer = w->layer;
 	p->once_what = what;
 	return true;
+}
+
+/* A property was set: remember by which option and how strongly. */
+static bool prop_set(struct pub *p, const char *what, const struct opt_where *w)
+{
+	p->props_what = what;
+	if (w->layer > p->props_layer)
+		p->props_layer = w->layer;
+	return true;
+}
+
+/* An MQTT string: UTF-8, at most 65535 bytes. */
+static bool mqtt_string(const char *what, const char *val, struct opt_err *err)
+{
+	size_t n = strlen(val);
+	if (n > 65535)
+		return opt_errf(err, "the %s is longer than 65535 bytes", what);
+	if (!utf8_valid(val, n))
+		return opt_errf(err, "the %s is not valid UTF-8", what);
+	return true;
+}
+
+static bool add_user_property(struct pub *p, const char *key, const char *val, const char *what,
+                              const struct opt_where *w, struct opt_err *err)
+{
+	if (!mqtt_string("key", key, err) || !mqtt_string("value", val, err))
+		return false;
+	opt_list_add(&p->user_keys, key, w);
+	opt_list_add(&p->user_vals, val, w);
+	return prop_set(p, what, w);
+}
+
+static bool pub_apply(void *ctx, int key, const char *val, const struct opt_where *w, struct opt_err *err);
+
+/* "-D publish NAME VALUE [VALUE]": the words, each ended by '\0'. */
+static bool apply_property(struct pub *p, const char *words, const struct opt_where *w, struct opt_err *err)
+{
+	const char *name = words + strlen(words) + 1;
+	const char *v1 = name + strlen(name) + 1;
+	for (size_t i = 0; i < MQMON_ARRAY_LEN(publish_props); i++) {
+		if (strcmp(publish_props[i].name, name) != 0)
+			continue;
+		if (publish_props[i].key == OPT_USER_PROPERTY)
+			return add_user_property(p, v1, v1 + strlen(v1) + 1, "-D publish user-property", w, err);
+		if (!pub_apply(p, publish_props[i].key, v1, w, err))
+			return false;
+		return prop_set(p, "-D publish", w);
+	}
+	return opt_errf(err, "internal error: property '%s'", name);
+}
+
+/* The words of -D (opt_words_fn). */
+static int pub_words(void *ctx, int key, const char *val, char *const *next, int n, struct opt_err *err)
+{
+	(void)ctx;
+	if (key != 'D')
+		return 0;
+	if (strcmp(val, "publish") != 0) {
+		opt_errf(err, "'%s': mqmon-pub sets only the properties of its messages: -D publish NAME VALUE", val);
+		return -1;
+	}
+	if (n < 1) {
+		opt_errf(err, "publish needs a property name and a value");
+		return -1;
+	}
+	for (size_t i = 0; i < MQMON_ARRAY_LEN(publish_props); i++) {
+		if (strcmp(publish_props[i].name, next[0]) != 0)
+			continue;
+		if (n < 1 + publish_props[i].values) {
+			opt_errf(err, "publish %s needs %s", next[0],
+			         publish_props[i].values == 2 ? "a key and a value" : "a value");
+			return -1;
+		}
+		return 1 + publish_props[i].values;
+	}
+	opt_errf(err,
+	         "'%s' is not a property mqmon-pub sets (message-expiry-interval, content-type, response-topic, "
+	         "correlation-data, payload-format-indicator, user-property)",
+	         next[0]);
+	return -1;
 }
 
 static bool pub_apply(void *ctx, int key, const char *val, const struct opt_where *w, struct opt_err *err)
@@ -220,6 +337,49 @@ static bool pub_apply(void *ctx, int key, const char *val, const struct opt_wher
 		return true;
 	case 'C': return opt_int(val, 1, 2147483647L, &p->count, err);
 	case OPT_STRICT: p->strict = true; return true;
+	case 'x':
+		/* MQTT counts the expiry in whole seconds: "3600", "1h" */
+		if (!opt_seconds(val, &d, err) || d < 0 || d > 4294967295.0 || d != floor(d))
+			return opt_errf(err, "'%s' is not a whole number of seconds from 0 to 4294967295", val);
+		p->has_expiry = true;
+		p->expiry = (uint32_t)d;
+		return prop_set(p, "--message-expiry", w);
+	case OPT_CONTENT_TYPE:
+		if (!mqtt_string("content type", val, err))
+			return false;
+		free(p->content_type);
+		p->content_type = xstrdup(val);
+		return prop_set(p, "--content-type", w);
+	case OPT_RESPONSE_TOPIC:
+		if (!topic_name_valid(val, strlen(val), &why))
+			return opt_errf(err, "'%s' %s", val, why);
+		free(p->response_topic);
+		p->response_topic = xstrdup(val);
+		return prop_set(p, "--response-topic", w);
+	case OPT_CORRELATION_DATA:
+		if (strlen(val) > 65535)
+			return opt_errf(err, "the correlation data is longer than 65535 bytes");
+		free(p->correlation);
+		p->correlation = xstrdup(val);
+		return prop_set(p, "--correlation-data", w);
+	case OPT_USER_PROPERTY: {
+		const char *eq = strchr(val, '=');
+		if (!eq)
+			return opt_errf(err, "'%s' is not KEY=VALUE", val);
+		char *k = xstrndup(val, (size_t)(eq - val));
+		bool ok = add_user_property(p, k, eq + 1, "--user-property", w, err);
+		free(k);
+		return ok;
+	}
+	case OPT_PAYLOAD_FORMAT: {
+		long v;
+		if (!opt_int(val, 0, 1, &v, err))
+			return opt_errf(err, "payload-format-indicator is 0 (bytes) or 1 (UTF-8 text), not '%s'", val);
+		p->has_payload_format = true;
+		p->payload_format = (int)v;
+		return prop_set(p, "-D publish", w);
+	}
+	case 'D': return apply_property(p, val, w, err);
 	}
 	return opt_errf(err, "unhandled option");
 }
@@ -337,7 +497,7 @@ static enum step envelope_line(struct pub *p, const struct line *ln)
 
 static enum step raw_line(struct pub *p, const struct line *ln)
 {
-	return send_or_reject(p, ln, p->topic, ln->data, ln->len, p->conn_opts.qos, p->retain, NULL);
+	return send_or_reject(p, ln, p->topic, ln->data, ln->len, p->conn_opts.qos, p->retain, p->props);
 }
 
 /* The held line, when the last step was STEP_HOLD. */
@@ -358,7 +518,7 @@ static enum step next_once(struct pub *p)
 	if (p->once_sent)
 		return STEP_END;
 	enum step s = send_or_reject(p, NULL, p->topic, p->body.data ? p->body.data : "", p->body.len, p->conn_opts.qos,
-	                             p->retain, NULL);
+	                             p->retain, p->props);
 	if (s == STEP_SKIPPED)
 		p->status = MQMON_EXIT_RUNTIME;
 	if (s != STEP_HOLD)
@@ -396,6 +556,48 @@ static void load_once_body(struct pub *p)
 	} else if (p->stdin_file) {
 		read_whole(p, STDIN_FILENO, "stdin");
 	}
+}
+
+/* ---- properties ---- */
+
+static bool has_props(const struct pub *p)
+{
+	return p->content_type || p->response_topic || p->correlation || p->has_expiry || p->has_payload_format ||
+	       p->user_keys.n;
+}
+
+/* The property list of one-shot and -l messages, through the same
+ * struct props as an envelope's "props" (props.h, mqttprops.h). */
+static void build_props(struct pub *p)
+{
+	struct props pr = {0};
+	struct props_user *user = xcalloc(p->user_keys.n + 1, sizeof *user);
+	if (p->content_type) {
+		pr.content_type = p->content_type;
+		pr.content_type_len = strlen(p->content_type);
+	}
+	if (p->response_topic) {
+		pr.response_topic = p->response_topic;
+		pr.response_topic_len = strlen(p->response_topic);
+	}
+	if (p->correlation) {
+		pr.correlation = p->correlation;
+		pr.correlation_len = strlen(p->correlation);
+	}
+	pr.has_expiry = p->has_expiry;
+	pr.message_expiry = p->expiry;
+	pr.has_payload_format = p->has_payload_format;
+	pr.payload_format = p->payload_format;
+	for (size_t i = 0; i < p->user_keys.n; i++)
+		user[i] = (struct props_user){p->user_keys.items[i], strlen(p->user_keys.items[i]),
+		                              p->user_vals.items[i], strlen(p->user_vals.items[i])};
+	pr.user = user;
+	pr.nuser = p->user_keys.n;
+	const char *why;
+	bool ok = mqttprops_build(&pr, &p->props, &why);
+	free(user);
+	if (!ok)
+		mqmon_usage_error("%s: %s", p->props_what, why);
 }
 
 /* ---- the loop ---- */
@@ -508,6 +710,7 @@ int main(int argc, char **argv)
 	        .sets = OPT_SET_CONN,
 	        .apply = pub_apply,
 	        .ctx = &p,
+	        .more_words = pub_words,
 	        .epilog = "Examples:\n"
 	                  "  mqmon-pub -t devices/ESP32_001/command -m '{\"command\":\"restart\"}' -q 1\n"
 	                  "  mqmon-sub -t 'site/#' | mqmon-pub -h backup --rewrite site/=mirror/\n"
@@ -531,9 +734,25 @@ int main(int argc, char **argv)
 		mqmon_usage_error("--simulate makes its own topics: -t, -r, --strict and --dead-letter do not apply");
 	if (!p.prefix)
 		p.prefix = xstrdup("autocore");
+	if (has_props(&p) && p.mode != MODE_ONCE && p.mode != MODE_LINES) {
+		/* a config file's properties are defaults for the modes that use them */
+		if (p.props_layer > OPT_LAYER_FILE)
+			mqmon_usage_error("%s applies to -m, -f, -n, -s and -l; %s", p.props_what,
+			                  p.mode == MODE_SIMULATE ? "--simulate sends no properties"
+			                                          : "in a stream each envelope has its own \"props\"");
+	} else if (has_props(&p) && p.conn_opts.protocol != 5) {
+		mqmon_usage_error("%s needs MQTT 5: MQTT %s messages carry no properties", p.props_what,
+		                  p.conn_opts.protocol == 311 ? "3.1.1" : "3.1");
+	} else if (has_props(&p)) {
+		build_props(&p);
+	}
 	const char *why;
 	if (!conn_opts_finish(&p.conn_opts, &why))
 		mqmon_usage_error("%s", why);
+	/* Like mosquitto_pub, a one-shot or -l publish that cannot reach the
+	 * broker fails at once; a stream retries (and once connected, all do). */
+	if (p.mode == MODE_ONCE || p.mode == MODE_LINES)
+		p.conn_opts.retry_start = false;
 	compile_rewrites(&p);
 	rejects_open(&p.rej, p.dead_letter);
 
@@ -583,6 +802,12 @@ int main(int argc, char **argv)
 	free(p.file);
 	free(p.dead_letter);
 	free(p.prefix);
+	free(p.content_type);
+	free(p.response_topic);
+	free(p.correlation);
+	opt_list_free(&p.user_keys);
+	opt_list_free(&p.user_vals);
+	mosquitto_property_free_all(&p.props);
 	conn_opts_free(&p.conn_opts);
 	return status;
 }

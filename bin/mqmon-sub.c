@@ -45,6 +45,7 @@ static const struct opt_def sub_opts[] = {
         {"retained-only", OPT_RETAINED_ONLY, NULL, "print the retained messages, then exit"},
         {"shared", OPT_SHARED, "GROUP", "subscribe as $share/GROUP/FILTER"},
         {"format", 'F', "FMT", "json (envelopes), text (topic payload) or raw (payload)"},
+        {"verbose", 'v', NULL, "the same as -F text (mosquitto_sub -v)"},
         {"events", OPT_EVENTS, NULL, "add connected/disconnected event lines"},
         {NULL, 0, NULL, NULL},
 };
@@ -111,6 +112,7 @@ static bool sub_apply(void *ctx, int key, const char *val, const struct opt_wher
 		else
 			return opt_errf(err, "'%s' is not json, text or raw", val);
 		return true;
+	case 'v': s->format = FORMAT_TEXT; return true;
 	case OPT_EVENTS: s->events = true; return true;
 	}
 	return opt_errf(err, "unhandled option");

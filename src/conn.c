@@ -69,6 +69,7 @@ void conn_opts_init(struct conn_opts *o)
 	o->reconnect_min = 1;
 	o->reconnect_max = 60;
 	o->reconnect = true;
+	o->retry_start = true;
 	o->connect_timeout = 10;
 }
 
@@ -201,6 +202,14 @@ static void go_down(struct conn *c, int status)
 	c->exit_status = status;
 }
 
+/* No retry: the failure (already logged, or left to on_failure) is final. */
+static void give_up(struct conn *c, bool was_up)
+{
+	go_down(c, MQMON_EXIT_RUNTIME);
+	if (c->h.on_failure)
+		c->h.on_failure(c->h.ctx, c->reason, was_up, true);
+}
+
 /* An attempt failed or an established connection was lost. */
 static void connection_failed(struct conn *c, const char *reason)
 {
@@ -217,14 +226,17 @@ static void connection_failed(struct conn *c, const char *reason)
 		c->down_since = now;
 	if (was_up && c->h.on_disconnect)
 		c->h.on_disconnect(c->h.ctx, true, c->reason);
+	bool own_report = c->h.on_failure != NULL;
 	if (c->refused_for_good) {
-		mqmon_err("connection to %s refused: %s", c->address, reason);
-		go_down(c, MQMON_EXIT_RUNTIME);
+		if (!own_report)
+			mqmon_err("connection to %s refused: %s", c->address, reason);
+		give_up(c, was_up);
 		return;
 	}
-	if (!c->o->reconnect) {
-		mqmon_err("%s %s: %s", was_up ? "connection lost to" : "cannot connect to", c->address, reason);
-		go_down(c, MQMON_EXIT_RUNTIME);
+	if (!c->o->reconnect || (!c->ever_up && !c->o->retry_start)) {
+		if (!own_report)
+			mqmon_err("%s %s: %s", was_up ? "connection lost to" : "cannot connect to", c->address, reason);
+		give_up(c, was_up);
 		return;
 	}
 	double delay = backoff_seconds(c);
@@ -235,8 +247,9 @@ static void connection_failed(struct conn *c, const char *reason)
 	if (!c->ever_up && c->o->connect_timeout > 0) {
 		double left = c->o->connect_timeout - (double)(now - c->down_since) / 1000.0;
 		if (left <= 0) {
-			mqmon_err("cannot connect to %s: %s", c->address, reason);
-			go_down(c, MQMON_EXIT_RUNTIME);
+			if (!own_report)
+				mqmon_err("cannot connect to %s: %s", c->address, reason);
+			give_up(c, was_up);
 			return;
 		}
 		if (delay > left)
@@ -247,7 +260,9 @@ static void connection_failed(struct conn *c, const char *reason)
 	/* "4 s", "0.25 s", "12 s", "120 s": two significant digits, no exponent */
 	char when[32];
 	snprintf(when, sizeof when, delay < 10 ? "%.2g" : "%.0f", delay);
-	if (was_up)
+	if (own_report)
+		c->h.on_failure(c->h.ctx, c->reason, was_up, false);
+	else if (was_up)
 		mqmon_note("connection lost: %s; retrying in %s s", reason, when);
 	else
 		mqmon_note("cannot connect to %s: %s; retrying in %s s", c->address, reason, when);
@@ -296,7 +311,7 @@ static void on_connect_cb(struct mosquitto *m, void *ud, int rc, int flags, cons
 	c->failures = 0;
 	c->down_since = 0;
 	c->reason[0] = '\0';
-	if (reconnected)
+	if (reconnected && !c->h.on_failure)
 		mqmon_note("connected to %s", c->address);
 	else
 		mqmon_debug("connected to %s", c->address);

@@ -33,6 +33,11 @@ struct conn_opts {
 	bool will_retain;
 	double reconnect_min, reconnect_max; /* seconds, 1 and 60 */
 	bool reconnect; /* false with --no-reconnect */
+	/* Retry until the first connection succeeds (true, the default); false
+	 * makes the start one attempt, as mosquitto_pub's: a failure is final
+	 * (status 1), while a connection lost later is still retried unless
+	 * reconnect is false.  For one-shot publishes. */
+	bool retry_start;
 	double connect_timeout; /* seconds, 10; 0 = wait forever */
 };
 
@@ -53,6 +58,12 @@ struct conn_handlers {
 	void (*on_message)(void *ctx, const struct mosquitto_message *m, const mosquitto_property *props);
 	void (*on_publish)(void *ctx, int mid, int reason_code);
 	void (*on_subscribe)(void *ctx, int mid, int qos_count, const int *granted);
+	/* An attempt failed or an established connection was lost (lost);
+	 * final when no retry follows (CONN_DOWN).  When set, the connection
+	 * does not log its failures, retries and reconnections itself: the
+	 * program reports them, as mqmon-pub --simulate does once for all its
+	 * devices. */
+	void (*on_failure)(void *ctx, const char *reason, bool lost, bool final);
 };
 
 enum conn_state {

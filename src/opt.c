@@ -356,11 +356,21 @@ static bool apply_shared(struct parser *ps, int key, const char *val, const stru
 	case OPT_CONFIG: /* handled before anything else */
 	case OPT_HELP:
 	case OPT_VERSION: return true;
-	case 'h':
+	case 'h': {
 		if (!*val)
 			return opt_errf(err, "the host name is empty");
+		if (val[0] == '-')
+			return opt_errf(err, "'%s' is not a host name", val);
+		if (strstr(val, "://"))
+			return opt_errf(err, "'%s' is a URL: give it with -L", val);
+		/* "host:port" (an IPv6 address has more colons) */
+		const char *colon = strchr(val, ':');
+		if (colon && !strchr(colon + 1, ':') && colon[1] &&
+		    strspn(colon + 1, "0123456789") == strlen(colon + 1))
+			return opt_errf(err, "'%s' is a host and a port: give the port with -p %s", val, colon + 1);
 		set_str(&o->host, val);
 		return true;
+	}
 	case 'p':
 		if (!opt_int(val, 1, 65535, &v, err))
 			return opt_errf(err, "'%s' is not a port number (1-65535)", val);
@@ -488,6 +498,64 @@ static void check_registry(const struct parser *ps)
 	}
 }
 
+/* ---- hints and options of several words ---- */
+
+static int def_letter(const struct opt_def *d)
+{
+	return d->key < OPT_KEY_LONG ? d->key : 0;
+}
+
+/* What to add to the handler's complaint about val, or NULL. */
+static const struct opt_hint *value_hint(const struct parser *ps, const struct opt_def *d, const char *val)
+{
+	return optreg_hint(ps->p->name, OPT_HINT_BAD_VALUE, def_letter(d), d->name, val);
+}
+
+/* How many words after val the option takes from next[0..n) (see
+ * opt_words_fn), and the words joined into *joined when there are any. */
+static int gather_words(const struct parser *ps, const struct opt_def *d, const char *val, char *const *next, int n,
+                        struct buf *joined, struct opt_err *err)
+{
+	if (!d->arg || !ps->p->more_words || is_shared(d))
+		return 0;
+	int more = ps->p->more_words(ps->p->ctx, d->key, val, next, n, err);
+	if (more <= 0)
+		return more;
+	if (more > n) {
+		opt_errf(err, "internal error: more words than there are");
+		return -1;
+	}
+	buf_add(joined, val, strlen(val) + 1);
+	for (int i = 0; i < more; i++)
+		buf_add(joined, next[i], strlen(next[i]) + 1);
+	return more;
+}
+
+/* A config file value of an option of several words: its words, split at
+ * white space, must be as many as the option takes. */
+static bool config_words(const struct parser *ps, const struct opt_def *d, const char *val, struct buf *joined,
+                         struct opt_err *err)
+{
+	char *copy = xstrdup(val), *save = NULL;
+	char *words[16];
+	int n = 0;
+	for (char *w = strtok_r(copy, " \t", &save); w && n < (int)MQMON_ARRAY_LEN(words);
+	     w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	bool ok = true;
+	if (n > 0) {
+		int more = gather_words(ps, d, words[0], words + 1, n - 1, joined, err);
+		if (more < 0)
+			ok = false;
+		else if (more > 0 && more != n - 1)
+			ok = opt_errf(err, "'%s': too many words", val);
+		else if (more == 0)
+			buf_free(joined); /* an ordinary value: kept whole */
+	}
+	free(copy);
+	return ok;
+}
+
 /* ---- config file ---- */
 
 static bool config_entry(void *ctx, const struct conffile_entry *e);
@@ -545,8 +613,17 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 		mqmon_err("%s:%u: %s needs a value (%s = %s)", fc->path, e->line, e->key, e->key, d->arg);
 		return false;
 	}
-	if (!apply_def(ps, d, val, &w, &err)) {
+	struct buf words = BUF_INIT;
+	if (val && !config_words(ps, d, val, &words, &err)) {
 		mqmon_err("%s:%u: %s: %s", fc->path, e->line, e->key, err.msg);
+		buf_free(&words);
+		return false;
+	}
+	bool ok = apply_def(ps, d, words.data ? words.data : val, &w, &err);
+	buf_free(&words);
+	if (!ok) {
+		const struct opt_hint *h = value_hint(ps, d, val);
+		mqmon_err("%s:%u: %s: %s%s%s", fc->path, e->line, e->key, err.msg, h ? "; " : "", h ? h->text : "");
 		return false;
 	}
 	return true;
@@ -678,19 +755,40 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 	build_getopt(&ps, &g);
 
 	/* First pass: only --help, --version and --config, which decide what
-	 * happens before anything else is read. */
+	 * happens before anything else is read.  The words of an option of
+	 * several words are skipped here too, so that getopt's reordering
+	 * keeps them behind their option. */
 	const char *config_path = NULL;
+	const char *stray = NULL; /* "-d fleet.db": the word after the flag */
+	const struct opt_hint *stray_hint = NULL;
 	opterr = 0;
 	optind = 0;
 	int c, li;
-	while ((c = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
+	while ((li = -1, c = getopt_long(argc, argv, g.shorts, g.longs, &li)) != -1) {
 		if (c == OPT_HELP)
 			print_help(p);
 		if (c == OPT_VERSION)
 			print_version(p);
 		if (c == OPT_CONFIG)
 			config_path = optarg;
+		const struct opt_def *d = c == '?' || c == ':' ? NULL : find_def(&ps, NULL, c);
+		if (d && d->arg) {
+			struct opt_err err;
+			struct buf ignored = BUF_INIT;
+			int more = gather_words(&ps, d, optarg, argv + optind, argc - optind, &ignored, &err);
+			buf_free(&ignored);
+			if (more > 0)
+				optind += more;
+		} else if (d && c < OPT_KEY_LONG && !stray_hint && optind < argc && argv[optind][0] != '-' &&
+		           strcmp(argv[optind - 1], (char[]){'-', (char)c, '\0'}) == 0) {
+			/* getopt has not moved the next word yet: it is the one
+			 * the user wrote after the flag */
+			stray = argv[optind];
+			stray_hint = optreg_hint(p->name, OPT_HINT_NEXT_WORD, def_letter(d), d->name, stray);
+		}
 	}
+	if (stray_hint)
+		mqmon_usage_error("-%c %s: %s", stray_hint->letter, stray, stray_hint->text);
 
 	char *config_read = load_config(&ps, config_path);
 	load_env(&ps);
@@ -698,23 +796,52 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 	optind = 0;
 	while ((li = -1, c = getopt_long(argc, argv, g.shorts, g.longs, &li)) != -1) {
 		char tmp[2];
+		const struct opt_hint *h;
 		if (c == '?') {
-			if (optopt && optopt < OPT_KEY_LONG && optopt > ' ')
-				mqmon_usage_error("unknown option -%c", optopt);
-			mqmon_usage_error("unknown option %s", argv[optind - 1]);
+			if (optopt && optopt < OPT_KEY_LONG && optopt > ' ') {
+				h = optreg_hint(p->name, OPT_HINT_UNKNOWN, optopt, NULL, NULL);
+				mqmon_usage_error("unknown option -%c%s%s", optopt, h ? "; " : "", h ? h->text : "");
+			}
+			const char *word = argv[optind - 1];
+			char *name = strncmp(word, "--", 2) == 0 ? xstrndup(word + 2, strcspn(word + 2, "=")) : NULL;
+			h = name ? optreg_hint(p->name, OPT_HINT_UNKNOWN, 0, name, NULL) : NULL;
+			free(name);
+			mqmon_usage_error("unknown option %s%s%s", word, h ? "; " : "", h ? h->text : "");
 		}
 		if (c == ':') {
-			if (optopt && optopt < OPT_KEY_LONG)
+			if (optopt && optopt < OPT_KEY_LONG && strncmp(argv[optind - 1], "--", 2) != 0) {
+				h = optreg_hint(p->name, OPT_HINT_NO_VALUE, optopt, NULL, NULL);
+				if (h)
+					mqmon_usage_error("-%c needs a value %s", optopt, h->text);
 				mqmon_usage_error("option -%c needs a value", optopt);
+			}
 			mqmon_usage_error("option %s needs a value", argv[optind - 1]);
 		}
 		const struct opt_def *d = find_def(&ps, NULL, c);
 		struct opt_where w = {OPT_LAYER_ARGV, NULL, 0};
 		struct opt_err err = {{0}};
-		if (!apply_def(&ps, d, optarg, &w, &err)) {
-			const char *name = option_text(g.longs, li, c, tmp);
-			mqmon_usage_error("%s%s: %s", li >= 0 ? "--" : "-", name, err.msg);
+		const char *name = option_text(g.longs, li, c, tmp);
+		const char *dashes = li >= 0 ? "--" : "-";
+		const char *val = optarg;
+		struct buf words = BUF_INIT;
+		if (d->arg) {
+			/* "-help": -h with the value "elp" */
+			const char *word = argv[optind - 1];
+			if (li < 0 && optarg != word && (h = optreg_hint(p->name, OPT_HINT_TRAP, c, d->name, word)))
+				mqmon_usage_error("%s", h->text);
+			int more = gather_words(&ps, d, optarg, argv + optind, argc - optind, &words, &err);
+			if (more < 0)
+				mqmon_usage_error("%s%s: %s", dashes, name, err.msg);
+			if (more > 0) {
+				optind += more;
+				val = words.data;
+			}
 		}
+		if (!apply_def(&ps, d, val, &w, &err)) {
+			h = d->arg ? value_hint(&ps, d, optarg) : NULL;
+			mqmon_usage_error("%s%s: %s%s%s", dashes, name, err.msg, h ? "; " : "", h ? h->text : "");
+		}
+		buf_free(&words);
 	}
 	free(g.longs);
 	mqmon_debug("settings from %s", config_read ? config_read : "no config file");

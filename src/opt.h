@@ -50,6 +50,14 @@ enum opt_sets {
 	OPT_SET_CONN = 1, /* the connection options of SPEC §2 */
 };
 
+/* For an option of several words, as mosquitto's "-D publish NAME VALUE":
+ * how many of the argv words after its value (next[0..n)) belong to it, 0
+ * for an ordinary option, or -1 with err filled when they cannot be right.
+ * The handler then gets the value and those words in one string, each
+ * word ended by '\0' (in a config file, the value is split at white
+ * space and must have as many words). */
+typedef int (*opt_words_fn)(void *ctx, int key, const char *val, char *const *next, int n, struct opt_err *err);
+
 struct opt_program {
 	const char *name; /* "mqmon-sub" */
 	const char *synopsis; /* "[options] -t FILTER [-t FILTER ...]" */
@@ -59,6 +67,7 @@ struct opt_program {
 	opt_apply_fn apply;
 	void *ctx;
 	const char *epilog; /* optional text after the options in --help */
+	opt_words_fn more_words; /* optional */
 };
 
 /* Parse everything.  Prints --help or --version and exits 0; prints a
@@ -113,5 +122,33 @@ struct optreg_entry {
 };
 const struct optreg_entry *optreg_find(const char *name);
 bool optreg_program_has(const struct optreg_entry *e, const char *progname);
+
+/* Hints for habits from mosquitto_sub and mosquitto_pub that would
+ * otherwise fail with a bare "unknown option" or "needs a value": -h
+ * alone (the host, not help), -N, mosquitto's -F format strings, -d
+ * before a database file …  The table is in optreg.c, next to the
+ * registry; opt.c looks it up whenever it reports such an error. */
+enum opt_hint_when {
+	OPT_HINT_UNKNOWN, /* the program has no such option */
+	OPT_HINT_NO_VALUE, /* the option needs a value and has none */
+	OPT_HINT_BAD_VALUE, /* the handler refused a value matching pattern */
+	OPT_HINT_TRAP, /* a value matching pattern, refused although it parses ("-help" = "-h elp") */
+	OPT_HINT_NEXT_WORD, /* a flag followed by a stray word matching pattern ("-d fleet.db") */
+};
+struct opt_hint {
+	const char *programs; /* as in the registry: "sub pub", "all" */
+	enum opt_hint_when when;
+	int letter; /* the short option, or 0 */
+	const char *name; /* or the long option (OPT_HINT_UNKNOWN), or NULL */
+	const char *pattern; /* fnmatch(3) pattern of the value or word, or NULL */
+	const char *text; /* what to say; for OPT_HINT_TRAP the whole message */
+};
+/* The first hint for this situation in progname, or NULL.  An entry
+ * matches by letter or by long name: opt.c passes the option's letter and
+ * long name, or for OPT_HINT_UNKNOWN and OPT_HINT_NO_VALUE only the one
+ * the user typed (0 or NULL for the other).  value (the value, or the
+ * stray word) is matched against the pattern; it may be NULL. */
+const struct opt_hint *optreg_hint(const char *progname, enum opt_hint_when when, int letter, const char *name,
+                                   const char *value);
 
 #endif

@@ -1152,7 +1152,7 @@ static void parse_here(const char *a1, const char *a2)
 	dup2(null, STDERR_FILENO);
 	close(null);
 	struct sub_ctx c = {{NULL, 0, OPT_LAYER_DEFAULT}, 0, false, ""};
-	struct opt_program prog = {"mqmon-sub", "[options]", "test", sub_opts, OPT_SET_CONN, sub_apply, &c, NULL};
+	struct opt_program prog = {"mqmon-sub", "[options]", "test", sub_opts, OPT_SET_CONN, sub_apply, &c, NULL, NULL};
 	struct conn_opts conn;
 	atexit(teardown); /* the exit skips check's teardown */
 	opt_parse(&prog, argc, argv, &conn);
