@@ -11,8 +11,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "ingest.h"
 #include "log.h"
 #include "mqmon.h"
@@ -176,6 +178,79 @@ static void refuse(bool given, const char *option, const char *sub)
 		mqmon_usage_error("%s does not apply to '%s'", option, sub);
 }
 
+static const struct {
+	const char *name;
+	int (*run)(const struct storequery_opts *);
+} subs[] = {
+        {"ingest", NULL},
+        {"query", storequery_query},
+        {"topics", storequery_topics},
+        {"devices", storequery_devices},
+        {"series", storequery_series},
+        {"metrics", storequery_metrics},
+        {"prune", storequery_prune},
+        {"stats", storequery_stats},
+};
+
+/* The index of subcommand name in subs[], or -1. */
+static int find_sub(const char *name)
+{
+	for (size_t i = 0; i < MQMON_ARRAY_LEN(subs); i++)
+		if (strcmp(name, subs[i].name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A word that names a database the way sqlite3 takes one ("sqlite3
+ * fleet.db"): a name ending in .db, .sqlite or .sqlite3, or a file that
+ * exists. */
+static bool looks_like_db(const char *arg)
+{
+	static const char *const ends[] = {".db", ".sqlite", ".sqlite3"};
+	size_t n = strlen(arg);
+	for (size_t i = 0; i < MQMON_ARRAY_LEN(ends); i++) {
+		size_t e = strlen(ends[i]);
+		if (n > e && strcmp(arg + n - e, ends[i]) == 0)
+			return true;
+	}
+	struct stat st;
+	return stat(arg, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A usage error for a database named where the subcommand goes (or, not
+ * first, after it), with the --db that names it, quoted for the shell if
+ * need be. */
+static _Noreturn void db_word_error(bool first, const char *arg)
+{
+	struct buf q = BUF_INIT;
+	if (arg[0] &&
+	    arg[strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-")] == 0) {
+		buf_adds(&q, arg);
+	} else {
+		buf_addc(&q, '\'');
+		for (const char *p = arg; *p; p++) {
+			if (*p == '\'')
+				buf_adds(&q, "'\\''"); /* end the quote, a quoted quote, quote again */
+			else
+				buf_addc(&q, *p);
+		}
+		buf_addc(&q, '\'');
+	}
+	if (first)
+		mqmon_usage_error("'%s' is not a subcommand; to name the database, use --db %s", arg, buf_cstr(&q));
+	mqmon_usage_error("unexpected argument '%s'; to name the database, use --db %s", arg, buf_cstr(&q));
+}
+
+/* On a terminal, ingest would wait silently for input typed by hand: say
+ * what it does and how it is usually run (sqlite3 greets a terminal too),
+ * then read on, as cat and jq do. */
+static void tty_hint(const char *db)
+{
+	mqmon_note("reading JSON envelopes, one per line, from the terminal into %s; Ctrl-D ends", db);
+	mqmon_note("usually fed by a pipe: mqmon-sub -t 'autocore/#' | mqmon-store --db fleet.db");
+	mqmon_note("to read it back: mqmon-store --db fleet.db query|topics|devices|series|metrics|stats");
+}
+
 int main(int argc, char **argv)
 {
 	log_init(argv[0]);
@@ -191,11 +266,20 @@ int main(int argc, char **argv)
 	        .ctx = &s,
 	        .epilog = "Examples:\n"
 	                  "  mqmon-sub -c -i archiver -q 1 -t 'autocore/#' | mqmon-store --db fleet.db\n"
-	                  "  mqmon-store --db fleet.db query --topic 'autocore/+/telemetry' --since 1h | mqmon-pub\n"
+	                  "  mqmon-store --db fleet.db query --topic 'autocore/+/telemetry' --since 1h |\n"
+	                  "    mqmon-pub --rewrite autocore/=replay/\n"
 	                  "  mqmon-store --db fleet.db series --device ESP32_001 --metric temperature --every 5m",
 	};
 	int first = opt_parse(&prog, argc, argv, NULL);
 	const char *sub = first < argc ? argv[first] : "ingest";
+	int which = find_sub(sub);
+	if (which < 0 && looks_like_db(sub))
+		db_word_error(true, sub);
+	if (which < 0)
+		mqmon_usage_error(
+		        "unknown subcommand '%s' (ingest, query, topics, devices, series, metrics, prune, stats)", sub);
+	if (first + 1 < argc && looks_like_db(argv[first + 1]))
+		db_word_error(false, argv[first + 1]);
 	if (first + 1 < argc)
 		mqmon_usage_error("unexpected argument '%s'", argv[first + 1]);
 	bool rules_here = opt_stack_count_above(&s.rules_given, OPT_LAYER_FILE) > 0;
@@ -206,7 +290,7 @@ int main(int argc, char **argv)
 	struct out out;
 	out_init(&out, STDOUT_FILENO);
 	int status;
-	if (strcmp(sub, "ingest") == 0) {
+	if (!subs[which].run) {
 		if (s.dbs.n > 1)
 			mqmon_usage_error("ingest writes one database: give one --db");
 		refuse(s.topics.n > 0 && s.topics.layer > OPT_LAYER_FILE, "--topic", sub);
@@ -215,24 +299,10 @@ int main(int argc, char **argv)
 		       "a query option", sub);
 		s.ingest.db = s.dbs.items[0];
 		s.ingest.rules = &s.rules;
+		if (isatty(s.ingest.in_fd))
+			tty_hint(s.ingest.db);
 		status = ingest_run(&s.ingest);
 	} else {
-		static const struct {
-			const char *name;
-			int (*run)(const struct storequery_opts *);
-		} subs[] = {
-		        {"query", storequery_query},   {"topics", storequery_topics},   {"devices", storequery_devices},
-		        {"series", storequery_series}, {"metrics", storequery_metrics}, {"prune", storequery_prune},
-		        {"stats", storequery_stats},
-		};
-		int (*run)(const struct storequery_opts *) = NULL;
-		for (size_t i = 0; i < MQMON_ARRAY_LEN(subs); i++)
-			if (strcmp(sub, subs[i].name) == 0)
-				run = subs[i].run;
-		if (!run)
-			mqmon_usage_error("unknown subcommand '%s' (ingest, query, topics, devices, series, metrics, "
-			                  "prune, stats)",
-			                  sub);
 		refuse(s.set_batch || s.set_flush || s.set_tee || s.set_retain || s.set_strict || rules_here,
 		       "an ingest option", sub);
 		if (s.dbs.n > 1 && strcmp(sub, "query") != 0)
@@ -250,7 +320,7 @@ int main(int argc, char **argv)
 		s.query.topics = s.topics.items;
 		s.query.ntopics = s.topics.n;
 		s.query.out = &out;
-		status = run(&s.query);
+		status = subs[which].run(&s.query);
 	}
 	out_flush(&out);
 	if (out.error && !status)

@@ -39,7 +39,8 @@ struct topic_stat {
 	char first[TIME_RFC3339_LEN + 1], last[TIME_RFC3339_LEN + 1];
 	long count;
 	const char *kind;
-	char *device;
+	char *device; /* device_len bytes (a device_id may hold a NUL) */
+	size_t device_len;
 	enum envelope_enc enc;
 	struct buf payload;
 };
@@ -69,6 +70,7 @@ struct ingest {
 	int64_t pending_since; /* monotonic ms of its first line */
 	struct loop_timer flush_due, prune_due;
 	struct linereader lr;
+	int in_flags; /* the input's file status flags before ours, or -1 */
 	unsigned long rejected;
 	struct buf scratch;
 	struct out tee;
@@ -163,7 +165,7 @@ static void flush_topic(void *ctx, const char *key, size_t len, void *value)
 		sqlite3_stmt *st = g->upsert_topic;
 		bind_text(st, 1, key, len);
 		bind_str(st, 2, t->kind);
-		bind_str(st, 3, t->device);
+		bind_text(st, 3, t->device, t->device_len);
 		bind_str(st, 4, t->first);
 		bind_str(st, 5, t->last);
 		sqlite3_bind_int64(st, 6, t->count);
@@ -250,9 +252,10 @@ static void note_topic(struct ingest *g, const struct envelope *e, const char *t
 	memcpy(t->last, ts, sizeof t->last);
 	t->kind = m->rule ? rule_kind_name(m->kind) : NULL;
 	if (m->device &&
-	    (!t->device || strlen(t->device) != m->device_len || memcmp(t->device, m->device, m->device_len) != 0)) {
+	    (!t->device || t->device_len != m->device_len || memcmp(t->device, m->device, m->device_len) != 0)) {
 		free(t->device);
 		t->device = xstrndup(m->device, m->device_len);
+		t->device_len = m->device_len;
 	}
 	t->enc = e->enc;
 	buf_reset(&t->payload);
@@ -631,13 +634,19 @@ static bool setup(struct ingest *g, struct loop *l)
 	g->prune_due = (struct loop_timer){0, on_prune_due, g};
 	loop_add_timer(l, &g->flush_due);
 	loop_add_timer(l, &g->prune_due);
-	fcntl(o->in_fd, F_SETFL, fcntl(o->in_fd, F_GETFL) | O_NONBLOCK);
+	g->in_flags = fcntl(o->in_fd, F_GETFL);
+	if (g->in_flags >= 0)
+		fcntl(o->in_fd, F_SETFL, g->in_flags | O_NONBLOCK);
 	loop_add_fd(l, o->in_fd, on_stdin, g);
 	return prepare_all(g) && (!o->retain_ms || prune_old(g));
 }
 
 static void teardown(struct ingest *g)
 {
+	/* the flags belong to the open file, which others share: a terminal
+	 * left non-blocking would break the shell that reads it next */
+	if (g->in_flags >= 0 && !(g->in_flags & O_NONBLOCK))
+		fcntl(g->o->in_fd, F_SETFL, g->in_flags);
 	finalize_all(g);
 	strmap_free(&g->topics);
 	devtable_free(&g->devices);
@@ -652,7 +661,7 @@ static void teardown(struct ingest *g)
 
 int ingest_run(const struct ingest_opts *o)
 {
-	struct ingest g = {.o = o};
+	struct ingest g = {.o = o, .in_flags = -1};
 	/* a full file-size limit must show up as an error, not kill us */
 	signal(SIGXFSZ, SIG_IGN);
 	out_init(&g.tee, STDOUT_FILENO);

@@ -16,16 +16,26 @@
  * numbers and booleans as JSON, ROWFMT_JSON cells embedded as they are.
  * Table: a header line with the column names, then the rows; columns are
  * separated by two spaces and padded to the widest value (counted in
- * characters, not bytes), numbers right-aligned, the last column not
- * padded.  Widths come from the first ROWFMT_TABLE_ROWS rows, which are
- * held back until then (or until rowfmt_finish); later rows use the same
- * widths.  Values longer than ROWFMT_TABLE_MAX characters are cut with
- * "…", and control characters are shown as escapes (\n, \t, \x1b), so one
- * row stays one line.
+ * display columns, not bytes: East Asian wide characters count two),
+ * numbers right-aligned, the last column not padded.  Widths come from the
+ * first ROWFMT_TABLE_ROWS rows, which are held back until then (or until
+ * rowfmt_finish); later rows use the same widths.  Values longer than
+ * ROWFMT_TABLE_MAX columns are cut with "…", and control characters are
+ * shown as escapes (\n, \t, \x1b; C1 controls and the bidirectional
+ * overrides as \u009b, \u202e), so one row stays one line and nothing in
+ * the data drives the terminal.  rowfmt_table_layout() fits a table into
+ * ROWFMT_TABLE_WIDTH columns: it hides the columns that only a program
+ * wants (wide JSON), may give others a shorter header, and narrows the
+ * columns that may be cut, where that cuts the fewest values, until the
+ * lines fit.
  * CSV (RFC 4180): a header row, then the rows; a field containing a comma,
  * a double quote, CR or LF is quoted, with quotes doubled.  Records end
  * with LF, as psql --csv and most Unix tools write them (RFC 4180 readers
- * accept it).  null is an empty field.
+ * accept it).  null is an empty field.  CR and LF stay as they are, inside
+ * quotes, as RFC 4180 allows; every other control character (NUL, TAB,
+ * ESC, DEL, C1) is written as the table shows it (\x00, \t, \x1b,
+ * \x7f, \u0085), so a CSV file carries no other byte below 0x20.  (The
+ * exact bytes are in the NDJSON.)
  *
  * Table and CSV always print the header, also when there are no rows, so
  * a script reading them finds the columns it expects.
@@ -44,7 +54,9 @@
 enum rowfmt_kind { ROWFMT_NDJSON, ROWFMT_TABLE, ROWFMT_CSV };
 
 #define ROWFMT_TABLE_ROWS 10000 /* rows held back to compute table widths */
-#define ROWFMT_TABLE_MAX 60 /* longest table value, in characters */
+#define ROWFMT_TABLE_MAX 60 /* longest table value, in display columns */
+#define ROWFMT_TABLE_WIDTH 100 /* widest line of a laid-out table (rowfmt_table_layout) */
+#define ROWFMT_TABLE_MIN 10 /* a cut column keeps at least this (or its header's) width */
 
 enum rowfmt_type {
 	ROWFMT_NULL, /* null; empty in a table or CSV */
@@ -95,6 +107,21 @@ static inline struct rowfmt_cell rowfmt_json(const char *s, size_t len)
 	return (struct rowfmt_cell){.type = ROWFMT_JSON, .s = s, .len = len};
 }
 
+/* How a column shows in a table laid out by rowfmt_table_layout(). */
+enum rowfmt_fit {
+	ROWFMT_KEEP, /* whole, up to ROWFMT_TABLE_MAX: times, numbers, short words */
+	ROWFMT_CUT_END, /* cut at its end with "…" when the line is too wide: payloads */
+	ROWFMT_CUT_START, /* cut at its start: topics, whose last levels tell them apart */
+	ROWFMT_CUT_MIDDLE, /* cut in its middle, keeping both ends: ids, names, paths */
+	ROWFMT_HIDE, /* not in the table (wide JSON): NDJSON and CSV only */
+};
+
+struct rowfmt_col {
+	const char *name; /* the table's header; NULL: the column's own name */
+	enum rowfmt_fit fit;
+	size_t min; /* cut to no fewer columns than this (0: ROWFMT_TABLE_MIN) */
+};
+
 struct rowfmt {
 	enum rowfmt_kind kind;
 	struct out *out;
@@ -107,12 +134,23 @@ struct rowfmt {
 	struct rowfmt_held *held; /* per held cell: where its text is, its width */
 	size_t nheld, held_cap; /* cells */
 	size_t *width;
-	struct buf line; /* scratch */
+	const struct rowfmt_col *layout; /* table: per column (borrowed), or NULL */
+	struct buf line, esc, cut; /* scratch */
 };
 
 /* Start a writer for ncols columns named names[] (the NDJSON keys and the
  * header).  Nothing is written yet. */
 void rowfmt_init(struct rowfmt *f, enum rowfmt_kind kind, struct out *out, const char *const *names, size_t ncols);
+
+/* Lay a table out (nothing for NDJSON and CSV): cols[f->ncols], borrowed
+ * like the names, say how each column shows; the lines are then at most
+ * ROWFMT_TABLE_WIDTH columns wide.  ROWFMT_CUT_* columns are narrowed one
+ * column at a time, each time where that cuts the fewest values of the
+ * held rows (the widest column on a tie), down to their minimum or their
+ * header, until the table fits; ROWFMT_KEEP columns are never cut below
+ * their width (a number longer than the held rows' pushes its line out).
+ * Call it before the first row. */
+void rowfmt_table_layout(struct rowfmt *f, const struct rowfmt_col *cols);
 
 /* Write one row of f->ncols cells (a table may hold it back).  Returns
  * false once the output is closed (a reader that went away: stop quietly)

@@ -366,13 +366,15 @@ static bool step(struct store *s, sqlite3_stmt *st, bool *failed)
 typedef void (*fill_fn)(sqlite3_stmt *st, struct rowfmt_cell *cells, struct buf *scratch);
 
 static int list_rows(const struct storequery_opts *o, struct store *s, struct sql *q, const char *const *names,
-                     size_t ncols, fill_fn fill)
+                     const struct rowfmt_col *layout, size_t ncols, fill_fn fill)
 {
 	sqlite3_stmt *st = sql_prepare(s, q);
 	if (!st)
 		return MQMON_EXIT_RUNTIME;
 	struct rowfmt f;
 	rowfmt_init(&f, o->format, o->out, names, ncols);
+	if (layout)
+		rowfmt_table_layout(&f, layout);
 	struct rowfmt_cell *cells = xcalloc(ncols, sizeof *cells);
 	struct buf scratch = BUF_INIT; /* the one cell per row fill() may build */
 	bool failed = false, open = true;
@@ -391,13 +393,17 @@ static int list_rows(const struct storequery_opts *o, struct store *s, struct sq
 
 /* list_rows(), then free q and close s: the end of a listing. */
 static int list_and_close(const struct storequery_opts *o, struct store *s, struct sql *q, const char *const *names,
-                          size_t ncols, fill_fn fill)
+                          const struct rowfmt_col *layout, size_t ncols, fill_fn fill)
 {
-	int status = list_rows(o, s, q, names, ncols, fill);
+	int status = list_rows(o, s, q, names, layout, ncols, fill);
 	sql_free(q);
 	store_close(s);
 	return status;
 }
+
+/* A payload in a table is cut to no fewer columns than this: bodies are
+ * long and mostly cut anyway, but the start of one says what it is. */
+#define PAYLOAD_MIN 24
 
 /* ---- query ---- */
 
@@ -512,9 +518,14 @@ int storequery_query(const struct storequery_opts *o)
 	sql_free(&q);
 
 	static const char *const names[] = {"ts", "topic", "qos", "retain", "enc", "payload"};
+	static const struct rowfmt_col layout[] = {
+	        {NULL, ROWFMT_KEEP, 0}, {NULL, ROWFMT_CUT_START, 0}, {NULL, ROWFMT_KEEP, 0},
+	        {NULL, ROWFMT_KEEP, 0}, {NULL, ROWFMT_KEEP, 0},      {NULL, ROWFMT_CUT_END, PAYLOAD_MIN},
+	};
 	struct query_out out = {.o = o};
 	props_parser_init(&out.props);
 	rowfmt_init(&out.f, o->format, o->out, names, MQMON_ARRAY_LEN(names));
+	rowfmt_table_layout(&out.f, layout);
 	for (size_t i = 0; i < o->ndbs && !failed; i++)
 		cur[i].has_row = step(cur[i].s, cur[i].st, &failed);
 	bool open = true;
@@ -590,13 +601,21 @@ int storequery_topics(const struct storequery_opts *o)
 		return MQMON_EXIT_RUNTIME;
 	static const char *const names[] = {"topic",     "kind",  "device",   "first_seen",
 	                                    "last_seen", "count", "last_enc", "last_payload"};
+	/* the table: topic, kind, last_seen, count, last_payload (the device
+	 * is mostly in the topic; the enc shows in the payload) */
+	static const struct rowfmt_col layout[] = {
+	        {NULL, ROWFMT_CUT_START, 0}, {NULL, ROWFMT_KEEP, 0},
+	        {NULL, ROWFMT_HIDE, 0},      {NULL, ROWFMT_HIDE, 0},
+	        {NULL, ROWFMT_KEEP, 0},      {NULL, ROWFMT_KEEP, 0},
+	        {NULL, ROWFMT_HIDE, 0},      {NULL, ROWFMT_CUT_END, PAYLOAD_MIN},
+	};
 	struct sql q = {BUF_INIT, NULL, 0, 0};
 	buf_adds(&q.text, "SELECT topic, kind, device, first_seen, last_seen, count, last_enc, last_payload"
 	                  " FROM topics WHERE 1");
 	where_topics(&q, o, "topic");
 	buf_adds(&q.text, " ORDER BY topic");
 	sql_limit(&q, o->limit);
-	return list_and_close(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_topic);
+	return list_and_close(o, s, &q, names, layout, MQMON_ARRAY_LEN(names), fill_topic);
 }
 
 /* ---- devices ---- */
@@ -633,6 +652,17 @@ int storequery_devices(const struct storequery_opts *o)
 	struct store *s = open_db(o->dbs[0], STORE_READ, o);
 	if (!s)
 		return MQMON_EXIT_RUNTIME;
+	/* the table: device, online, status, last_seen, messages, ip,
+	 * firmware; the fields (wide JSON) and where the status came from
+	 * stay in ndjson and csv */
+	static const struct rowfmt_col layout[DEVCOL_COUNT] = {
+	        [DEVCOL_DEVICE] = {NULL, ROWFMT_CUT_MIDDLE, 0}, [DEVCOL_ONLINE] = {NULL, ROWFMT_KEEP, 0},
+	        [DEVCOL_STATUS] = {NULL, ROWFMT_CUT_END, 0},    [DEVCOL_LAST_SEEN] = {NULL, ROWFMT_KEEP, 0},
+	        [DEVCOL_FIRST_SEEN] = {NULL, ROWFMT_HIDE, 0},   [DEVCOL_MESSAGES] = {NULL, ROWFMT_KEEP, 0},
+	        [DEVCOL_IP] = {"ip", ROWFMT_CUT_END, 0},        [DEVCOL_FIRMWARE] = {"firmware", ROWFMT_CUT_END, 0},
+	        [DEVCOL_FIELDS] = {NULL, ROWFMT_HIDE, 0},       [DEVCOL_STATUS_TOPIC] = {NULL, ROWFMT_HIDE, 0},
+	        [DEVCOL_STATUS_TS] = {NULL, ROWFMT_HIDE, 0},
+	};
 	struct sql q = {BUF_INIT, NULL, 0, 0};
 	select_columns(&q, store_device_columns, DEVCOL_COUNT, "devices");
 	if (o->device) {
@@ -641,7 +671,7 @@ int storequery_devices(const struct storequery_opts *o)
 	}
 	buf_adds(&q.text, " ORDER BY device");
 	sql_limit(&q, o->limit);
-	return list_and_close(o, s, &q, store_device_columns, DEVCOL_COUNT, fill_device);
+	return list_and_close(o, s, &q, store_device_columns, layout, DEVCOL_COUNT, fill_device);
 }
 
 /* ---- series ---- */
@@ -874,6 +904,10 @@ int storequery_metrics(const struct storequery_opts *o)
 	if (!s)
 		return MQMON_EXIT_RUNTIME;
 	static const char *const names[] = {"device", "metric", "count", "first", "last", "last_value"};
+	static const struct rowfmt_col layout[] = {
+	        {NULL, ROWFMT_CUT_MIDDLE, 0}, {NULL, ROWFMT_CUT_MIDDLE, 0}, {NULL, ROWFMT_KEEP, 0},
+	        {NULL, ROWFMT_HIDE, 0},       {NULL, ROWFMT_KEEP, 0},       {NULL, ROWFMT_KEEP, 0},
+	};
 	struct sql q = {BUF_INIT, NULL, 0, 0};
 	buf_adds(&q.text, "WITH g AS (SELECT device, metric, count(*) AS n, min(ts) AS first, max(ts) AS last"
 	                  " FROM metrics WHERE 1");
@@ -888,7 +922,7 @@ int storequery_metrics(const struct storequery_opts *o)
 	                  " (SELECT value FROM metrics AS l WHERE l.ts = g.last AND l.device IS g.device"
 	                  " AND l.metric = g.metric ORDER BY l.rowid DESC LIMIT 1) FROM g ORDER BY device, metric");
 	sql_limit(&q, o->limit);
-	return list_and_close(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_metric);
+	return list_and_close(o, s, &q, names, layout, MQMON_ARRAY_LEN(names), fill_metric);
 }
 
 /* ---- prune ---- */
@@ -984,6 +1018,8 @@ int storequery_prune(const struct storequery_opts *o)
 
 /* ---- stats ---- */
 
+enum { STATS_COLS = 12 };
+
 static void fill_stats(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scratch)
 {
 	(void)scratch;
@@ -992,6 +1028,39 @@ static void fill_stats(sqlite3_stmt *st, struct rowfmt_cell *c, struct buf *scra
 		c[i] = col_cell_int(st, i);
 	c[10] = col_cell_text(st, 10);
 	c[11] = col_cell_text(st, 11);
+}
+
+/* The one row of stats as a table turned on its side, one line per
+ * column, "stat  value": twelve columns side by side do not fit a
+ * terminal. */
+static int stats_table(const struct storequery_opts *o, struct store *s, struct sql *q, const char *const *names)
+{
+	sqlite3_stmt *st = sql_prepare(s, q);
+	if (!st)
+		return MQMON_EXIT_RUNTIME;
+	bool failed = false;
+	if (step(s, st, &failed)) {
+		static const char *const side[] = {"stat", "value"};
+		static const struct rowfmt_col layout[] = {{NULL, ROWFMT_KEEP, 0}, {NULL, ROWFMT_CUT_MIDDLE, 0}};
+		struct rowfmt_cell c[STATS_COLS];
+		struct rowfmt f;
+		fill_stats(st, c, NULL);
+		rowfmt_init(&f, ROWFMT_TABLE, o->out, side, 2);
+		rowfmt_table_layout(&f, layout);
+		bool open = true;
+		for (size_t i = 0; i < STATS_COLS && open; i++) {
+			char num[32];
+			struct rowfmt_cell line[2] = {rowfmt_cstr(names[i]), c[i]};
+			if (c[i].type == ROWFMT_INT) /* every value to the left, as text */
+				line[1] = rowfmt_str(num, (size_t)snprintf(num, sizeof num, "%lld", (long long)c[i].i));
+			open = rowfmt_row(&f, line);
+		}
+		if (open)
+			rowfmt_finish(&f);
+		rowfmt_free(&f);
+	}
+	sqlite3_finalize(st);
+	return failed ? MQMON_EXIT_RUNTIME : MQMON_EXIT_OK;
 }
 
 /* One row about the database: db (the path given), schema (its version),
@@ -1006,8 +1075,9 @@ int storequery_stats(const struct storequery_opts *o)
 	struct store *s = open_db(o->dbs[0], STORE_READ, o);
 	if (!s)
 		return MQMON_EXIT_RUNTIME;
-	static const char *const names[] = {"db",      "schema", "size_bytes",    "messages", "topics", "devices",
-	                                    "metrics", "states", "state_changes", "rejects",  "first",  "last"};
+	static const char *const names[STATS_COLS] = {"db",      "schema",  "size_bytes", "messages",      "topics",
+	                                              "devices", "metrics", "states",     "state_changes", "rejects",
+	                                              "first",   "last"};
 	struct sql q = {BUF_INIT, NULL, 0, 0};
 	buf_adds(&q.text, "SELECT ");
 	sql_text(&q, o->dbs[0], strlen(o->dbs[0]));
@@ -1020,5 +1090,10 @@ int storequery_stats(const struct storequery_opts *o)
 	         " (SELECT count(*) FROM states), (SELECT count(*) FROM state_changes),"
 	         " (SELECT count(*) FROM rejects), (SELECT min(ts) FROM messages),"
 	         " (SELECT max(ts) FROM messages)");
-	return list_and_close(o, s, &q, names, MQMON_ARRAY_LEN(names), fill_stats);
+	if (o->format != ROWFMT_TABLE)
+		return list_and_close(o, s, &q, names, NULL, MQMON_ARRAY_LEN(names), fill_stats);
+	status = stats_table(o, s, &q, names);
+	sql_free(&q);
+	store_close(s);
+	return status;
 }
