@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every shell example in README.md and the manual pages runs: each command
-# line that starts with an mqmon program (in README's ```sh blocks and the
-# man pages' .EX blocks, continuation lines, pipes and while-loops joined)
+# line that starts with an mqmon program (after a "$ " prompt or not, in
+# README's ```sh and ```console blocks and the man pages' .EX blocks;
+# continuation lines, pipes, quotes and while-loops joined)
 # is run by bash in a directory of its own, against a private broker
 # (MQMON_HOST/MQMON_PORT), with a fleet.db, battery.db and fleet.ndjson
 # made from the golden fleets, and a responder for the commands.  What
@@ -37,7 +38,7 @@ extract() {
 	}
 	FNR == 1 { finish(); src = FILENAME; sub(/.*\//, "", src); inex = 0 }
 	# README: ```sh … ```;  man: .EX … .EE
-	/^```sh/ { inex = 1; roff = 0; next }
+	/^```(sh|console)$/ { inex = 1; roff = 0; next }
 	/^```/ { finish(); inex = 0; next }
 	/^\.EX/ { inex = 1; roff = 1; next }
 	/^\.EE/ { finish(); inex = 0; next }
@@ -87,7 +88,7 @@ data=$MQMON_SRCDIR/tests/data/meaning
 cat "$data/autocore.in.ndjson" "$data/status-forms.in.ndjson" >"$fixtures/fleet.ndjson"
 mqmon-store --db "$fixtures/fleet.db" <"$fixtures/fleet.ndjson" 2>/dev/null || true
 mqmon-store --db "$fixtures/battery.db" <"$data/battery-hawk.in.ndjson" 2>/dev/null || true
-for f in a b c; do cp "$fixtures/fleet.db" "$fixtures/$f.db"; done
+for f in a b c archive-a archive-b; do cp "$fixtures/fleet.db" "$fixtures/$f.db"; done
 [[ -s $fixtures/fleet.db && -s $fixtures/battery.db ]] || fail "no fixture databases"
 
 # the examples as files, for the runners
