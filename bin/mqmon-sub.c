@@ -330,7 +330,11 @@ static int run(struct sub *s)
 		if (!s->status)
 			s->status = conn_exit_status(s->conn);
 	} else {
-		/* a normal DISCONNECT: the broker must not publish our will */
+		/* a normal DISCONNECT: the broker must not publish our will.
+		 * Nothing more is read meanwhile: what we do not take, a
+		 * persistent session's broker keeps for the next run, and a
+		 * flood does not hold up the exit */
+		conn_stop_reading(s->conn);
 		loop_disconnect_all(l);
 	}
 	loop_free(l);

@@ -15,6 +15,7 @@
 . "${srcdir:-.}/tests/lib.sh"
 require_cmd jq setsid script
 [[ ${MQMON_QUICK:-} == 1 ]] && skip "quick run (make distcheck): the plain build ran them"
+[[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build: the plain build ran them (a usage error is no memory error)"
 
 list_only=false
 [[ ${1:-} == --list ]] && list_only=true

@@ -10,6 +10,7 @@
 # the Prometheus file is complete and replaced by rename, and mqmon.conf is
 # read by every program.
 . "${srcdir:-.}/tests/lib.sh"
+[[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build: the plain build ran them (the programs' memory is checked by the other tests)"
 require_cmd jq awk sed
 broker_start --extra "log_type subscribe"
 

@@ -7,6 +7,8 @@
 # (c) With the broker killed by SIGKILL the subscriber reconnects by itself
 # and goes on; mosquitto may lose what it had not saved, so the count is
 # reported, and everything published after the restart must arrive.
+# (d) The subscriber stopped with SIGTERM while queued messages pour in,
+# then started again: every number arrives across the two runs.
 . "${srcdir:-.}/tests/lib.sh"
 N=${MQMON_NOLOSS_N:-3000}
 RATE=1500
@@ -56,4 +58,28 @@ wait_until 20 eval '[ "$(distinct_numbers "$T/subc.out" | awk -v n='"$N"' '"'"'$
 stop_bg subc
 assert_contains "$T/subc.err" "connection lost" "connected to localhost:$BROKER_PORT"
 note "(c) SIGKILL: $(distinct_numbers "$T/subc.out" | awk -v n="$N" '$1 <= n' | wc -l) of $N distinct before the kill window survived"
+
+# --- (d) the subscriber itself stopped with SIGTERM in the middle of a
+# flood of queued messages, then started again with the same session:
+# what it had taken in it printed, what it had not the broker kept
+Q=20000
+run_bg subd1 mqmon-sub -p "$BROKER_PORT" -c -i subd -q 1 -t nl/d -F raw
+wait_contains "$(broker_log)" "subd 1 nl/d"
+stop_bg subd1
+seq 1 "$Q" | mqmon-pub -p "$BROKER_PORT" -t nl/d -q 1 -l || fail "(d) the publisher exited $?"
+# a slow reader: the pipe fills, mqmon-sub waits on it with more
+# messages in its socket when SIGTERM comes
+run_bg subd2 bash -c "mqmon-sub -p $BROKER_PORT -c -i subd -q 1 -t nl/d -F raw | { sleep 1.5; cat; }"
+wait_until 10 eval '[ "$(grep -c "as subd " "$(broker_log)")" -ge 2 ]' || fail "(d) the subscriber did not come back"
+sleep 0.5
+pkill -TERM -f -- "^mqmon-sub -p [0-9]* -c -i subd " || fail "(d) no mqmon-sub to stop"
+wait_bg subd2 20 || fail "(d) the slow reader's pipeline exited $BG_STATUS"
+first=$(distinct "$T/subd2.out")
+((first < Q)) || note "(d) the whole queue arrived before SIGTERM: the window was not tested"
+run_bg subd3 mqmon-sub -p "$BROKER_PORT" -c -i subd -q 1 -t nl/d -F raw
+wait_until 20 eval 'all_arrived <(cat "$T/subd2.out" "$T/subd3.out") "$Q"' || true
+stop_bg subd3
+cat "$T/subd2.out" "$T/subd3.out" >"$T/subd.out"
+assert_numbers "$T/subd.out" 1 "$Q"
+note "(d) SIGTERM of the subscriber: $first then $(distinct "$T/subd3.out") of $Q distinct"
 exit 0

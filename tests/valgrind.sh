@@ -8,6 +8,7 @@
 # (ASan and valgrind do not mix); they have their own run.
 . "${srcdir:-.}/tests/lib.sh"
 [[ ${MQMON_SANITIZERS:-} == 1 ]] && skip "sanitizer build"
+[[ ${MQMON_QUICK:-} == 1 ]] && skip "quick run (make distcheck): the plain build ran it"
 require_cmd valgrind
 
 vg=(valgrind -q --error-exitcode=42 --leak-check=full --show-leak-kinds=definite,indirect
