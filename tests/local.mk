@@ -115,7 +115,11 @@ INTEG_TESTS = \
 	tests/demo.sh \
 	tests/install.sh \
 	tests/man-lint.sh \
-	tests/doc-examples.sh
+	tests/doc-examples.sh \
+	tests/hostile-input.sh \
+	tests/faults-e2e.sh \
+	tests/kill-window.sh \
+	tests/security.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 TEST_EXTENSIONS = .sh
