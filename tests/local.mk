@@ -122,6 +122,15 @@ INTEG_TESTS = \
 	tests/security.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
+
+# What make distcheck runs (bin/test passes TESTS='$(DIST_TESTS)'): the
+# unit tests, what depends on the distribution being complete (manual
+# pages, completions, examples, golden files, install), and one real-broker
+# test per program.  The plain and sanitizer builds have run everything.
+DIST_TESTS = $(UNIT_TESTS) \
+	tests/harness-selftest.sh tests/docs-sync.sh tests/man-lint.sh tests/install.sh \
+	tests/examples.sh tests/meaning-golden.sh tests/completion-db.sh \
+	tests/sub-options.sh tests/pub-modes.sh tests/cmd-one.sh tests/store-ingest.sh tests/status-check.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(BASH)
 AM_TESTS_ENVIRONMENT = \
