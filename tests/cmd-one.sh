@@ -80,23 +80,23 @@ cat >"$T/device.sh" <<'EOS'
 port=$1
 id=$(mosquitto_sub -p "$port" -V mqttv311 -i device1 -q 1 -t devices/D1/command -C 1 -F %p | jq -r .id)
 pub() { mosquitto_pub -p "$port" -V mqttv311 -q 1 -t devices/D1/response -m "$1"; }
+pub "{\"id\":\"$id\",\"status\":\"accepted\",\"eta\":2}"
 pub '{"id":"someone-else","status":"ok"}'
 pub 'this is not JSON'
-pub "{\"id\":\"$id\",\"status\":\"accepted\",\"eta\":2}"
-sleep 0.5
+sleep 2
 pub "{\"id\":\"$id\",\"status\":\"done\",\"version\":\"2.0.1\"}"
 pub "{\"id\":\"$id\",\"status\":\"failed\"}"
 EOS
 run_bg device bash "$T/device.sh" "$BROKER_PORT"
 subscribed device1 'devices/D1/command'
 st=0
-mqmon-cmd "${P[@]}" -V 311 -q 1 -W 0.3 D1 firmware url=http://fw.example/2.0.1.bin version=2.0.1 \
+mqmon-cmd "${P[@]}" -V 311 -q 1 -W 1.2 D1 firmware url=http://fw.example/2.0.1.bin version=2.0.1 \
 	>"$T/dev.out" 2>"$T/dev.err" || st=$?
 assert_eq 0 "$st" "exit status after progress and a late positive ack"
 jq -se 'length == 2 and .[0].event == "progress" and .[0].status == "accepted" and .[0].response.eta == 2
 	and .[1].event == "result" and .[1].status == "acked" and .[1].attempts == 1
-	and .[1].response.version == "2.0.1" and .[1].latency_ms >= 500' "$T/dev.out" >/dev/null ||
-	fail "progress then the final ack (no resend after the progress report, -W 0.3): $(cat "$T/dev.out")"
+	and .[1].response.version == "2.0.1" and .[1].latency_ms >= 1200' "$T/dev.out" >/dev/null ||
+	fail "progress then the final ack (no resend after the progress report, -W 1.2): $(cat "$T/dev.out")"
 assert_contains "$T/dev.err" "devices/D1/response: an answer that is not a JSON object: ignored"
 wait_bg device 10 || fail "the scripted device exited $BG_STATUS"
 
@@ -133,18 +133,18 @@ assert_contains "$T/ns.err" 'devices/D2/response: the answer from D2 to ping has
 wait_bg device2 10 || true
 
 # --- the responder's progress report, then its ack after --delay-ms
-run_bg prog mqmon-cmd "${P[@]}" -i prog --respond --progress --delay-ms 300 --cmd-topic 'fw/{device}' \
+run_bg prog mqmon-cmd "${P[@]}" -i prog --respond --progress --delay-ms 1500 --cmd-topic 'fw/{device}' \
 	--ack-topic 'fw/{device}/ack'
 subscribed prog 'fw/+'
-mqmon-cmd "${P[@]}" -W 0.1 --cmd-topic 'fw/{device}' --ack-topic 'fw/{device}/ack' pond-03 firmware \
+mqmon-cmd "${P[@]}" -W 0.6 --cmd-topic 'fw/{device}' --ack-topic 'fw/{device}/ack' pond-03 firmware \
 	url=http://fw.example/3.bin >"$T/prog.res" || fail "a command with a progress report: $?"
 jq -se 'length == 2 and .[0].event == "progress" and .[0].status == "accepted" and .[1].status == "acked"
-	and .[1].attempts == 1 and .[1].latency_ms >= 300 and .[1].response.params.url == "http://fw.example/3.bin"' \
+	and .[1].attempts == 1 and .[1].latency_ms >= 1500 and .[1].response.params.url == "http://fw.example/3.bin"' \
 	"$T/prog.res" >/dev/null || fail "progress, then the ack: $(cat "$T/prog.res")"
 # a progress report and no final ack within --done-timeout: a timeout
 # after one attempt (no resend once the device said it is at work)
 st=0
-mqmon-cmd "${P[@]}" -W 0.1 --done-timeout 0.15 --cmd-topic 'fw/{device}' --ack-topic 'fw/{device}/ack' pond-04 \
+mqmon-cmd "${P[@]}" -W 0.6 --done-timeout 0.7 --cmd-topic 'fw/{device}' --ack-topic 'fw/{device}/ack' pond-04 \
 	firmware >"$T/done.res" || st=$?
 assert_eq 3 "$st" "exit status when the final ack is later than --done-timeout"
 jq -se 'length == 2 and .[0].event == "progress" and .[1].status == "timeout" and .[1].attempts == 1' \
