@@ -126,7 +126,9 @@ enum alert_news alert_update(const struct alert_rule *r, struct alert_state *s, 
 		s->past_since = 0;
 		return ALERT_RECOVERED;
 	}
-	if (!alert_crossed(r, value)) {
+	/* past, and not so near that it would recover at once ("!=" with a
+	 * hysteresis: within H of the threshold is back) */
+	if (!alert_crossed(r, value) || alert_recovered(r, value, hysteresis)) {
 		s->past_since = 0;
 		return ALERT_NONE;
 	}

@@ -85,11 +85,13 @@ enum conffile_result conffile_read(const char *path, conffile_fn fn, void *ctx)
 		if (*s == '[') {
 			char *close = strchr(s, ']');
 			char *after = close ? trim(close + 1) : NULL;
-			if (!close || (*after != '\0' && *after != '#' && *after != ';') || close == s + 1) {
+			if (close)
+				*close = '\0';
+			/* "[ ]" names no program either */
+			if (!close || (*after != '\0' && *after != '#' && *after != ';') || *trim(s + 1) == '\0') {
 				why = "malformed section header, expected [program-name]";
 				goto bad;
 			}
-			*close = '\0';
 			free(section);
 			section = xstrdup(trim(s + 1));
 			struct conffile_entry header = {NULL, NULL, section, (unsigned)ln.lineno};

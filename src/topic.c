@@ -209,7 +209,9 @@ int topic_pattern_match(const struct topic_pattern *p, const char *topic, size_t
 	/* the filter matched, so every level lines up: collect the captures */
 	int ncaps = 0;
 	size_t t = 0;
-	for (size_t k = 0; k < p->nlevels && t <= tn; k++) {
+	/* "$share/GROUP/" is no part of what the topic is matched against */
+	size_t first = strncmp(p->filter, "$share/", 7) == 0 ? 2 : 0;
+	for (size_t k = first; k < p->nlevels && t <= tn; k++) {
 		if (p->levels[k].kind == LV_HASH)
 			break;
 		size_t tl = 0;

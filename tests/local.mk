@@ -8,7 +8,7 @@ UNIT_TESTS = \
 	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap tests/check_cmdproto \
 	tests/check_alert tests/check_fleet
 
-check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump
+check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump $(FUZZ_REPLAY)
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(MQMON_LIBS) $(SQLITE_LIBS) $(JSONC_LIBS) $(CHECK_LIBS)
@@ -119,7 +119,8 @@ INTEG_TESTS = \
 	tests/hostile-input.sh \
 	tests/faults-e2e.sh \
 	tests/kill-window.sh \
-	tests/security.sh
+	tests/security.sh \
+	tests/fuzz-replay.sh
 
 TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 
@@ -130,7 +131,8 @@ TESTS = $(UNIT_TESTS) $(INTEG_TESTS)
 DIST_TESTS = $(UNIT_TESTS) \
 	tests/harness-selftest.sh tests/docs-sync.sh tests/man-lint.sh tests/install.sh \
 	tests/examples.sh tests/meaning-golden.sh tests/completion-db.sh \
-	tests/sub-options.sh tests/pub-modes.sh tests/cmd-one.sh tests/store-ingest.sh tests/status-check.sh
+	tests/sub-options.sh tests/pub-modes.sh tests/cmd-one.sh tests/store-ingest.sh tests/status-check.sh \
+	tests/fuzz-replay.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(BASH)
 AM_TESTS_ENVIRONMENT = \
