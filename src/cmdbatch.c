@@ -64,12 +64,13 @@ static void bad_line(struct batch *b, const struct line *ln, const char *why)
 	b->bad++;
 }
 
-/* A string member, or NULL. */
-static const char *string_member(struct json_object *o, const char *key)
+/* A string member and its length ("a\u0000b" is 3 bytes), or NULL. */
+static const char *string_member(struct json_object *o, const char *key, size_t *len)
 {
 	struct json_object *v;
 	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
+	*len = (size_t)json_object_get_string_len(v);
 	return json_object_get_string(v);
 }
 
@@ -104,11 +105,14 @@ static void handle_line(struct batch *b, const struct line *ln)
 	}
 	struct json_object *v;
 	bool is_event = json_object_object_get_ex(root, "event", NULL);
-	const char *device = string_member(root, "device");
-	const char *command = is_event ? NULL : string_member(root, "command");
+	size_t device_len = 0, command_len = 0;
+	const char *device = string_member(root, "device", &device_len);
+	const char *command = is_event ? NULL : string_member(root, "command", &command_len);
 	struct json_object *params = NULL;
-	if (!command)
+	if (!command && b->o->command) {
 		command = b->o->command;
+		command_len = strlen(command);
+	}
 	if (json_object_object_get_ex(root, "params", &v)) {
 		if (!json_object_is_type(v, json_type_object)) {
 			bad_line(b, ln, "\"params\" must be an object");
@@ -130,9 +134,9 @@ static void handle_line(struct batch *b, const struct line *ln)
 	}
 	const char *why;
 	const char *what = NULL, *value = NULL;
-	if (!topic_level_valid(device, strlen(device), &why))
+	if (!topic_level_valid(device, device_len, &why))
 		what = "device", value = device;
-	else if (!topic_level_valid(command, strlen(command), &why))
+	else if (!topic_level_valid(command, command_len, &why))
 		what = "command", value = command;
 	if (what) {
 		char msg[300];
@@ -167,18 +171,23 @@ static void on_stdin(void *ctx, short revents)
 		mqmon_die(MQMON_EXIT_RUNTIME, "cannot read stdin: %s", strerror(b->lr.error));
 }
 
-/* Start what may start, reading lines as long as they may. */
-static void pump(struct batch *b)
+/* Start what may start, reading lines as long as they may.  Returns true
+ * when it stopped for the socket's sake with lines perhaps still buffered:
+ * the loop must then not wait for stdin, which may have nothing more. */
+static bool pump(struct batch *b)
 {
 	struct line ln;
 	int budget = 1000; /* then look at the socket again */
-	while (budget-- > 0 && (b->stopped || can_start(b))) {
+	while (b->stopped || can_start(b)) {
+		if (budget-- == 0)
+			return true;
 		if (!linereader_next(&b->lr, &ln)) {
 			b->input_done = b->lr.eof || b->lr.error;
-			return;
+			return false;
 		}
 		handle_line(b, &ln);
 	}
+	return false;
 }
 
 static bool finished(void *ctx)
@@ -202,13 +211,13 @@ static void run(struct batch *b, int in)
 	struct conn *c = cmd_engine_conn(b->engine);
 	conn_start(c);
 	while (conn_state(c) != CONN_DOWN) {
-		pump(b);
+		bool more = pump(b);
 		if (b->input_done && cmd_engine_pending(b->engine) == 0)
 			break;
 		bool want_input = !b->lr.eof && (b->stopped || can_start(b));
 		loop_watch(b->loop, in, want_input);
-		int wait = -1;
-		if (!b->stopped && cmd_engine_ready(b->engine) && !ratelimit_ready(&b->rate))
+		int wait = more ? 0 : -1;
+		if (!more && !b->stopped && cmd_engine_ready(b->engine) && !ratelimit_ready(&b->rate))
 			wait = ratelimit_wait_ms(&b->rate);
 		if (!loop_turn(b->loop, out_pending(&b->out) ? 0 : wait) && out_pending(&b->out))
 			out_flush(&b->out);

@@ -48,6 +48,10 @@ static bool all_finite(struct json_object *o)
 
 struct json_object *cmdproto_parse(const char *p, size_t n)
 {
+	/* the grammar the envelope readers use first: json-c lets raw control
+	 * characters and some invalid UTF-8 (overlong, surrogates) through */
+	if (!json_validate(p, n, NULL))
+		return NULL;
 	/* the tokener wants the end marked: a NUL-terminated copy, its length
 	 * with the NUL, so a bare 2.5 is complete */
 	char *z = xmalloc(n + 1);
