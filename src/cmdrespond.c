@@ -141,13 +141,26 @@ static void on_message(void *ctx, const struct mosquitto_message *m, const mosqu
 		mqmon_warn("%s: a command that is not a JSON object: not answered", m->topic);
 		return;
 	}
+	/* what would cut or widen the topic answered on: not answered */
+	struct json_object *cv;
+	const char *why;
+	if (cmd.command && json_object_object_get_ex(cmd.root, "command", &cv) &&
+	    (size_t)json_object_get_string_len(cv) != strlen(cmd.command)) {
+		mqmon_warn("%s: a command name with a NUL character: not answered", m->topic);
+		cmdproto_msg_free(&cmd);
+		return;
+	}
+	if (p && p->response_topic && !topic_name_valid(p->response_topic, p->response_topic_len, &why)) {
+		mqmon_warn("%s: the response topic %s: not answered", m->topic, why);
+		cmdproto_msg_free(&cmd);
+		return;
+	}
 	const struct topic_capture *dev = topic_capture_find(caps, n, "device");
 	const struct topic_capture *cc = topic_capture_find(caps, n, "command");
 	char *device = dev ? xstrndup(dev->value, dev->len) : NULL;
 	char *command = cmd.command ? xstrdup(cmd.command) : cc ? xstrndup(cc->value, cc->len) : NULL;
 	/* the command's response topic, else the ack template for the device */
 	struct buf topic = BUF_INIT;
-	const char *why;
 	if (p && p->response_topic)
 		buf_add(&topic, p->response_topic, p->response_topic_len);
 	else if (!topic_template_expand(&topic, r->o->cmd->ack_topic, device, command, &why))

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "conffile.h"
@@ -236,13 +237,18 @@ static bool apply_qos(const char *val, int *out, struct opt_err *err)
 }
 
 /* URL parts are percent-decoded, so a password may hold '@' or ':' and a
- * topic filter "#" ("%23"). */
+ * topic filter "#" ("%23").  "%00" would cut the C string short (a topic
+ * "a%00b" would become "a"): NULL. */
 static char *url_decode(const char *s, size_t n)
 {
 	char *out = xmalloc(n + 1), *o = out;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n && mqmon_hexval(s[i + 1]) >= 0 && mqmon_hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(mqmon_hexval(s[i + 1]) * 16 + mqmon_hexval(s[i + 2]));
+			*o = (char)(mqmon_hexval(s[i + 1]) * 16 + mqmon_hexval(s[i + 2]));
+			if (*o++ == '\0') {
+				free(out);
+				return NULL;
+			}
 			i += 2;
 		} else {
 			*o++ = s[i];
@@ -250,6 +256,26 @@ static char *url_decode(const char *s, size_t n)
 	}
 	*o = '\0';
 	return out;
+}
+
+/* The text of a URL (or of something meant as one) for a message: the
+ * password of "user:pass@host" shown as "***", so that no error ever
+ * prints it. */
+static const char *url_shown(const char *url)
+{
+	static char shown[512];
+	const char *scheme = strstr(url, "://");
+	const char *auth = scheme ? scheme + 3 : url;
+	size_t alen = strcspn(auth, "/");
+	const char *at = memrchr(auth, '@', alen);
+	if (!at) /* "user:pa/ss@host": a '/' left unencoded in the password */
+		at = strchr(auth + alen, '@');
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!colon)
+		snprintf(shown, sizeof shown, "%s", url);
+	else
+		snprintf(shown, sizeof shown, "%.*s***%s", (int)(colon + 1 - url), url, at);
+	return shown;
 }
 
 static bool apply_program(struct parser *ps, int key, const char *val, const struct opt_where *w, struct opt_err *err)
@@ -268,7 +294,7 @@ static bool apply_url(struct parser *ps, const char *url, const struct opt_where
 		rest = url + 8;
 		o->tls = true;
 	} else {
-		return opt_errf(err, "'%s' is not an mqtt:// or mqtts:// URL", url);
+		return opt_errf(err, "'%s' is not an mqtt:// or mqtts:// URL", url_shown(url));
 	}
 	size_t authority_len = strcspn(rest, "/");
 	const char *path = rest[authority_len] == '/' ? rest + authority_len + 1 : NULL;
@@ -277,11 +303,18 @@ static bool apply_url(struct parser *ps, const char *url, const struct opt_where
 	if (at) {
 		const char *colon = memchr(rest, ':', (size_t)(at - rest));
 		size_t ulen = colon ? (size_t)(colon - rest) : (size_t)(at - rest);
+		char *user = url_decode(rest, ulen);
+		char *pass = colon ? url_decode(colon + 1, (size_t)(at - colon - 1)) : NULL;
+		if (!user || (colon && !pass)) {
+			free(user);
+			free(pass);
+			return opt_errf(err, "'%s': %%00 (a NUL character) is not allowed", url_shown(url));
+		}
 		free(o->username);
-		o->username = url_decode(rest, ulen);
+		o->username = user;
 		if (colon) {
 			free(o->password);
-			o->password = url_decode(colon + 1, (size_t)(at - colon - 1));
+			o->password = pass;
 		}
 		hostpart = at + 1;
 	}
@@ -291,7 +324,7 @@ static bool apply_url(struct parser *ps, const char *url, const struct opt_where
 	if (hlen > 0 && hostpart[0] == '[') { /* [IPv6]:port */
 		const char *close = memchr(hostpart, ']', hlen);
 		if (!close)
-			return opt_errf(err, "'%s': unterminated [IPv6 address]", url);
+			return opt_errf(err, "'%s': unterminated [IPv6 address]", url_shown(url));
 		free(o->host);
 		o->host = xstrndup(hostpart + 1, (size_t)(close - hostpart - 1));
 		if (close + 1 < hostpart + hlen && close[1] == ':')
@@ -313,13 +346,15 @@ static bool apply_url(struct parser *ps, const char *url, const struct opt_where
 		bool ok = opt_int(p, 1, 65535, &port, err);
 		free(p);
 		if (!ok)
-			return opt_errf(err, "'%s': the port is not a number from 1 to 65535", url);
+			return opt_errf(err, "'%s': the port is not a number from 1 to 65535", url_shown(url));
 		o->port = (int)port;
 	}
 	if (path && *path) {
 		if (!find_def(ps, "topic", 0))
-			return opt_errf(err, "'%s': %s takes no topic", url, ps->p->name);
+			return opt_errf(err, "'%s': %s takes no topic", url_shown(url), ps->p->name);
 		char *topic = url_decode(path, strlen(path));
+		if (!topic)
+			return opt_errf(err, "'%s': %%00 (a NUL character) is not allowed", url_shown(url));
 		bool ok = apply_program(ps, 't', topic, w, err);
 		free(topic);
 		return ok;
@@ -362,7 +397,10 @@ static bool apply_shared(struct parser *ps, int key, const char *val, const stru
 		if (val[0] == '-')
 			return opt_errf(err, "'%s' is not a host name", val);
 		if (strstr(val, "://"))
-			return opt_errf(err, "'%s' is a URL: give it with -L", val);
+			return opt_errf(err, "'%s' is a URL: give it with -L", url_shown(val));
+		if (strchr(val, '@'))
+			return opt_errf(err, "'%s' is not a host name: give the user and password with -u and -P",
+			                url_shown(val));
 		/* "host:port" (an IPv6 address has more colons) */
 		const char *colon = strchr(val, ':');
 		if (colon && !strchr(colon + 1, ':') && colon[1] &&
@@ -563,7 +601,17 @@ static bool config_entry(void *ctx, const struct conffile_entry *e);
 struct file_ctx {
 	struct parser *ps;
 	const char *path;
+	bool holds_password; /* password = …, or a url = with user:pass@ */
 };
+
+static bool url_has_password(const char *url)
+{
+	const char *scheme = strstr(url, "://");
+	const char *auth = scheme ? scheme + 3 : url;
+	size_t alen = strcspn(auth, "/");
+	const char *at = memrchr(auth, '@', alen);
+	return at && memchr(auth, ':', (size_t)(at - auth));
+}
 
 static bool config_entry(void *ctx, const struct conffile_entry *e)
 {
@@ -573,6 +621,10 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 	struct opt_err err = {{0}};
 	/* [mqmon] is the shared part again, like the lines before any header */
 	bool shared = !e->section || strcmp(e->section, "mqmon") == 0;
+	/* in any section: the file holds it, whichever program it is for */
+	if (e->key && e->value &&
+	    (strcmp(e->key, "password") == 0 || (strcmp(e->key, "url") == 0 && url_has_password(e->value))))
+		fc->holds_password = true;
 	if (!e->key) {
 		static const char *const known[] = {"mqmon",     "mqmon-sub",   "mqmon-pub",
 		                                    "mqmon-cmd", "mqmon-store", "mqmon-status"};
@@ -629,8 +681,10 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 	return true;
 }
 
-/* Returns what was read, for the -d report once -d itself is known. */
-static char *load_config(struct parser *ps, const char *explicit_path)
+/* Returns what was read, for the -d report once -d itself is known, and
+ * in *loose whether it holds a password that others may read (said once
+ * --quiet is known). */
+static char *load_config(struct parser *ps, const char *explicit_path, bool *loose)
 {
 	char *path = NULL;
 	bool must_exist = true;
@@ -644,8 +698,11 @@ static char *load_config(struct parser *ps, const char *explicit_path)
 	}
 	if (!path)
 		return NULL;
-	struct file_ctx fc = {ps, path};
+	struct file_ctx fc = {ps, path, false};
 	enum conffile_result r = conffile_read(path, config_entry, &fc);
+	struct stat st;
+	*loose = r == CONFFILE_OK && fc.holds_password && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	         (st.st_mode & (S_IRGRP | S_IROTH));
 	if (r == CONFFILE_MISSING && must_exist) {
 		mqmon_err("%s: no such config file", path);
 		exit(MQMON_EXIT_USAGE);
@@ -790,7 +847,8 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 	if (stray_hint)
 		mqmon_usage_error("-%c %s: %s", stray_hint->letter, stray, stray_hint->text);
 
-	char *config_read = load_config(&ps, config_path);
+	bool loose = false;
+	char *config_read = load_config(&ps, config_path, &loose);
 	load_env(&ps);
 
 	optind = 0;
@@ -798,15 +856,20 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 		char tmp[2];
 		const struct opt_hint *h;
 		if (c == '?') {
+			/* "--passwd=SECRET": the name alone, never the value */
+			const char *word = argv[optind - 1];
+			if (strncmp(word, "--", 2) == 0) {
+				char *name = xstrndup(word + 2, strcspn(word + 2, "="));
+				if (optopt) /* "--quiet=x": known, but takes no value */
+					mqmon_usage_error("option --%s takes no value", name);
+				h = optreg_hint(p->name, OPT_HINT_UNKNOWN, 0, name, NULL);
+				mqmon_usage_error("unknown option --%s%s%s", name, h ? "; " : "", h ? h->text : "");
+			}
 			if (optopt && optopt < OPT_KEY_LONG && optopt > ' ') {
 				h = optreg_hint(p->name, OPT_HINT_UNKNOWN, optopt, NULL, NULL);
 				mqmon_usage_error("unknown option -%c%s%s", optopt, h ? "; " : "", h ? h->text : "");
 			}
-			const char *word = argv[optind - 1];
-			char *name = strncmp(word, "--", 2) == 0 ? xstrndup(word + 2, strcspn(word + 2, "=")) : NULL;
-			h = name ? optreg_hint(p->name, OPT_HINT_UNKNOWN, 0, name, NULL) : NULL;
-			free(name);
-			mqmon_usage_error("unknown option %s%s%s", word, h ? "; " : "", h ? h->text : "");
+			mqmon_usage_error("unknown option %s", word);
 		}
 		if (c == ':') {
 			if (optopt && optopt < OPT_KEY_LONG && strncmp(argv[optind - 1], "--", 2) != 0) {
@@ -844,6 +907,8 @@ int opt_parse(const struct opt_program *p, int argc, char **argv, struct conn_op
 		buf_free(&words);
 	}
 	free(g.longs);
+	if (loose) /* like ssh and .netrc */
+		mqmon_warn("%s holds a password and is readable by others; chmod 600 %s", config_read, config_read);
 	mqmon_debug("settings from %s", config_read ? config_read : "no config file");
 	free(config_read);
 	if (!conn)

@@ -182,6 +182,7 @@ static void row_from(struct reader *r, sqlite3_stmt *st, void (*fn)(void *ctx, c
 	void **slot = strmap_get(&r->extras, dev, n);
 	struct extra *x = slot ? *slot : NULL;
 	struct status_row row = {.device = dev,
+	                         .device_len = n,
 	                         .online = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 1),
 	                         .status = (const char *)sqlite3_column_text(st, 2),
 	                         .ip = (const char *)sqlite3_column_text(st, 4),

@@ -67,6 +67,7 @@ static void row_of(void *ctx, struct fleet_dev *fd)
 		x->metrics[i] =
 		        (struct status_metric){fleet_metric_name(&x->l->fleet, &fd->metrics[i]), fd->metrics[i].last};
 	struct status_row r = {.device = d->id,
+	                       .device_len = d->id_len,
 	                       .online = fd->state,
 	                       .status = d->st ? d->st->status.s : NULL,
 	                       .last_seen_ms = fd->heard_ms,

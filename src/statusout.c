@@ -82,6 +82,12 @@ static struct rowfmt_cell opt_str(const char *s)
 	return s ? rowfmt_cstr(s) : rowfmt_null();
 }
 
+/* The device name whole: "a\u0000b" must not reach mqmon-cmd as "a". */
+static struct rowfmt_cell device_cell(const struct status_row *r)
+{
+	return rowfmt_str(r->device, r->device_len ? r->device_len : strlen(r->device));
+}
+
 bool status_table_row(struct status_table *t, const struct status_row *r)
 {
 	bool offline = status_offline(r, &t->judge);
@@ -94,7 +100,7 @@ bool status_table_row(struct status_table *t, const struct status_row *r)
 		const char *state = r->online == 0 ? "offline" : offline ? "silent" : r->online == 1 ? "online" : "?";
 		ago(when, since);
 		snprintf(rate, sizeof rate, "%.1f", tenths(r->msg_per_min));
-		c[0] = rowfmt_cstr(r->device);
+		c[0] = device_cell(r);
 		c[1] = rowfmt_cstr(state);
 		c[2] = since >= 0 ? rowfmt_cstr(when) : rowfmt_null();
 		c[3] = opt_str(r->ip);
@@ -106,7 +112,7 @@ bool status_table_row(struct status_table *t, const struct status_row *r)
 	}
 	struct rowfmt_cell c[11];
 	time_format_ms(r->last_seen_ms, seen);
-	c[0] = rowfmt_cstr(r->device);
+	c[0] = device_cell(r);
 	c[1] = r->online < 0 && !offline ? rowfmt_null() : rowfmt_bool(!offline);
 	c[2] = opt_str(r->status);
 	c[3] = r->last_seen_ms ? rowfmt_str(seen, TIME_RFC3339_LEN) : rowfmt_null();

@@ -22,6 +22,7 @@ struct status_metric {
 
 struct status_row {
 	const char *device;
+	size_t device_len; /* 0: strlen(device); more when the name holds a NUL */
 	int online; /* 1, 0, -1 unknown */
 	const char *status; /* the status word, or NULL */
 	int64_t last_seen_ms; /* wall clock; 0 unknown */

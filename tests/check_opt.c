@@ -876,8 +876,13 @@ START_TEST(test_bad_options)
 	ck_assert_str_eq(r.out, "");
 	run(&r, "-Z");
 	expect_error(&r, "unknown option -Z");
-	run(&r, "-t", "a", "--bogus=1");
-	expect_error(&r, "unknown option --bogus=1");
+	/* the name alone: "--passwd=SECRET" must not print the password */
+	run(&r, "-t", "a", "--bogus=s3cret");
+	expect_error(&r, "unknown option --bogus");
+	ck_assert_ptr_null(strstr(r.err, "s3cret"));
+	run(&r, "-t", "a", "--quiet=s3cret");
+	expect_error(&r, "option --quiet takes no value");
+	ck_assert_ptr_null(strstr(r.err, "s3cret"));
 	/* another program's option is unknown here */
 	run(&r, "-m", "hello");
 	expect_error(&r, "unknown option -m");
