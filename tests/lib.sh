@@ -1154,6 +1154,12 @@ _mqmon_bg_reap() { # NAME PID: set BG_STATUS (once per run); PID has exited
 	BG_STATUS=$st
 }
 
+# _mqmon_group_stopped PGID: some process of the group is stopped by a
+# signal (state T; a traced one is t)
+_mqmon_group_stopped() {
+	ps -e -o pgid=,stat= 2>/dev/null | awk -v g="$1" '$1 == g && $2 ~ /^T/ { found = 1 } END { exit !found }'
+}
+
 # stop_bg NAME [SIG]: send SIG (default TERM) to NAME (its process group if it
 # has one) and wait, bounded, until it exits; its exit status goes in
 # BG_STATUS. Returns 0; no-op (beyond setting BG_STATUS) if it already ended.
@@ -1164,7 +1170,11 @@ stop_bg() {
 	if [ "$(_mqmon_get _MQMON_BGGROUP_"$name")" = 1 ]; then
 		if _mqmon_alive "$pid" || _mqmon_group_alive "$pid"; then
 			kill -"$sig" -- "-$pid" 2>/dev/null || :
-			kill -CONT -- "-$pid" 2>/dev/null || :
+			# only a stopped group needs waking: a SIGCONT that lands while
+			# LeakSanitizer's exit check has the process traced can hang it
+			if _mqmon_group_stopped "$pid"; then
+				kill -CONT -- "-$pid" 2>/dev/null || :
+			fi
 			if ! wait_until - _mqmon_all_gone "$pid" "$pid"; then
 				kill -KILL -- "-$pid" 2>/dev/null || :
 				fail "$name (process group $pid) still running ${MQMON_WAIT}s after SIG$sig"
