@@ -49,10 +49,13 @@ struct topic_stat {
  * far less than 64 single ones, and a telemetry body brings several. */
 #define METRIC_CHUNK 64
 
+/* The series ids known (device and metric -> id): at most this many, then
+ * the cache starts afresh */
+#define SERIES_CACHE_MAX 100000
+
 struct metric_row {
 	int64_t ts;
-	size_t device_off, device_len, name_off, name_len; /* in metric_text */
-	bool has_device;
+	sqlite3_int64 series;
 	double value;
 };
 
@@ -62,7 +65,8 @@ struct ingest {
 	struct rules rules;
 	struct meaning_reader meaning;
 	sqlite3_stmt *ins_message, *upsert_topic, *upsert_device, *update_status, *ins_metric, *ins_metric_chunk,
-	        *sel_state, *upsert_state, *ins_change, *ins_reject, *prune_messages, *prune_metrics, *prune_changes;
+	        *sel_series, *ins_series, *sel_state, *upsert_state, *ins_change, *ins_reject, *prune_messages,
+	        *prune_metrics, *prune_changes;
 	struct strmap topics; /* struct topic_stat, this batch's */
 	struct devtable devices; /* this batch's */
 	bool in_tx;
@@ -77,7 +81,8 @@ struct ingest {
 	bool failed;
 	struct metric_row metric_rows[METRIC_CHUNK];
 	size_t nmetric_rows;
-	struct buf metric_text;
+	struct strmap series; /* device and metric -> series id */
+	struct buf series_key;
 };
 
 static bool flush_metrics(struct ingest *g);
@@ -262,49 +267,86 @@ static void note_topic(struct ingest *g, const struct envelope *e, const char *t
 	buf_add(&t->payload, e->payload, e->payload_len);
 }
 
-static void bind_metric(struct ingest *g, sqlite3_stmt *st, int first, const struct metric_row *r)
+static void bind_metric(sqlite3_stmt *st, int first, const struct metric_row *r)
 {
-	bind_ts(st, first, r->ts);
-	if (r->has_device)
-		sqlite3_bind_text(st, first + 1, g->metric_text.data + r->device_off, (int)r->device_len,
-		                  SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, first + 1);
-	sqlite3_bind_text(st, first + 2, g->metric_text.data + r->name_off, (int)r->name_len, SQLITE_STATIC);
-	sqlite3_bind_double(st, first + 3, r->value);
+	sqlite3_bind_int64(st, first, r->ts);
+	sqlite3_bind_int64(st, first + 1, r->series);
+	sqlite3_bind_double(st, first + 2, r->value);
 }
 
+/* The rows as points: 64 in one statement with seq 0; when one of them
+ * is not the first of its series at its millisecond (a replay, two
+ * readings at once), the statement stores nothing and every row goes in
+ * on its own with the next seq. */
 static bool flush_metrics(struct ingest *g)
 {
-	bool ok = true;
-	if (g->nmetric_rows == METRIC_CHUNK) {
+	bool ok = true, one_by_one = g->nmetric_rows < METRIC_CHUNK;
+	if (!one_by_one) {
+		sqlite3_stmt *st = g->ins_metric_chunk;
 		for (size_t i = 0; i < METRIC_CHUNK; i++)
-			bind_metric(g, g->ins_metric_chunk, (int)(4 * i + 1), &g->metric_rows[i]);
-		ok = run(g, g->ins_metric_chunk, "store metrics", 0);
-	} else {
-		for (size_t i = 0; i < g->nmetric_rows && ok; i++) {
-			bind_metric(g, g->ins_metric, 1, &g->metric_rows[i]);
-			ok = run(g, g->ins_metric, "store metrics", 0);
-		}
+			bind_metric(st, (int)(3 * i + 1), &g->metric_rows[i]);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			one_by_one = true;
+		else if (rc != SQLITE_DONE)
+			ok = db_fail(g, "store metrics", 0);
+	}
+	for (size_t i = 0; i < g->nmetric_rows && ok && one_by_one; i++) {
+		bind_metric(g->ins_metric, 1, &g->metric_rows[i]);
+		ok = run(g, g->ins_metric, "store metrics", 0);
 	}
 	g->nmetric_rows = 0;
-	buf_reset(&g->metric_text);
 	return ok;
+}
+
+/* The id of the series (device, or none, and metric), added if new;
+ * 0 after a database error. */
+static sqlite3_int64 series_id(struct ingest *g, const char *dev, size_t dlen, const char *name, size_t nlen)
+{
+	struct buf *k = &g->series_key;
+	if (!dev)
+		dlen = 0;
+	buf_reset(k);
+	buf_addc(k, dev ? 'd' : '-');
+	buf_add(k, &dlen, sizeof dlen);
+	buf_add(k, dev, dlen);
+	buf_add(k, name, nlen);
+	void **slot = strmap_get(&g->series, k->data, k->len);
+	if (slot && *slot)
+		return (sqlite3_int64)(intptr_t)*slot;
+	sqlite3_stmt *st = g->sel_series;
+	bind_text(st, 1, dev, dlen);
+	bind_text(st, 2, name, nlen);
+	int rc = sqlite3_step(st);
+	sqlite3_int64 id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(g, "read a series", 0);
+		return 0;
+	}
+	if (!id) {
+		st = g->ins_series;
+		bind_text(st, 1, dev, dlen);
+		bind_text(st, 2, name, nlen);
+		if (!run(g, st, "store a series", 0))
+			return 0;
+		id = sqlite3_last_insert_rowid(g->st->db);
+	}
+	if (g->series.n >= SERIES_CACHE_MAX)
+		strmap_free(&g->series);
+	*strmap_put(&g->series, k->data, k->len) = (void *)(intptr_t)id;
+	return id;
 }
 
 static bool store_metrics(struct ingest *g, const struct meaning *m, int64_t ts_ms)
 {
 	for (size_t i = 0; i < m->nmetrics; i++) {
-		struct metric_row *r = &g->metric_rows[g->nmetric_rows++];
-		r->ts = ts_ms;
-		r->value = m->metrics[i].value;
-		r->has_device = m->device != NULL;
-		r->device_off = g->metric_text.len;
-		r->device_len = m->device_len;
-		buf_add(&g->metric_text, m->device, m->device_len);
-		r->name_off = g->metric_text.len;
-		r->name_len = m->metrics[i].name_len;
-		buf_add(&g->metric_text, m->metrics[i].name, m->metrics[i].name_len);
+		sqlite3_int64 id = series_id(g, m->device, m->device_len, m->metrics[i].name, m->metrics[i].name_len);
+		if (!id)
+			return false;
+		g->metric_rows[g->nmetric_rows++] = (struct metric_row){ts_ms, id, m->metrics[i].value};
 		if (g->nmetric_rows == METRIC_CHUNK && !flush_metrics(g))
 			return false;
 	}
@@ -461,7 +503,10 @@ static const char sql_upsert_topic[] =
         " last_enc = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_enc ELSE last_enc END,"
         " last_payload = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_payload ELSE last_payload END,"
         " last_seen = max(last_seen, excluded.last_seen)";
-static const char sql_ins_metric[] = "INSERT INTO metrics(ts, device, metric, value) VALUES (?,?,?,?)";
+static const char sql_ins_metric_chunk[] = "INSERT INTO points(ts_ms, series, seq, value) VALUES (?,?,0,?)";
+static const char sql_ins_metric[] =
+        "INSERT INTO points(ts_ms, series, seq, value) VALUES (?1, ?2,"
+        " (SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1 AND series = ?2), ?3)";
 static const char sql_sel_state[] = "SELECT value, ts FROM states WHERE device = ? AND key = ?";
 static const char sql_upsert_state[] =
         "INSERT INTO states(device, key, value, ts) VALUES (?,?,?,?)"
@@ -497,9 +542,9 @@ static bool prepare_all(struct ingest *g)
 {
 	struct buf upsert_device = BUF_INIT, update_status = BUF_INIT, chunk = BUF_INIT;
 	devices_sql(&upsert_device, &update_status);
-	buf_adds(&chunk, sql_ins_metric);
+	buf_adds(&chunk, sql_ins_metric_chunk);
 	for (int i = 1; i < METRIC_CHUNK; i++)
-		buf_adds(&chunk, ",(?,?,?,?)");
+		buf_adds(&chunk, ",(?,?,0,?)");
 	struct {
 		sqlite3_stmt **st;
 		const char *sql;
@@ -510,12 +555,14 @@ static bool prepare_all(struct ingest *g)
 	        {&g->update_status, buf_cstr(&update_status)},
 	        {&g->ins_metric, sql_ins_metric},
 	        {&g->ins_metric_chunk, buf_cstr(&chunk)},
+	        {&g->sel_series, "SELECT id FROM series WHERE device IS ?1 AND metric = ?2"},
+	        {&g->ins_series, "INSERT INTO series(device, metric) VALUES (?1, ?2)"},
 	        {&g->sel_state, sql_sel_state},
 	        {&g->upsert_state, sql_upsert_state},
 	        {&g->ins_change, sql_ins_change},
 	        {&g->ins_reject, sql_ins_reject},
 	        {&g->prune_messages, "DELETE FROM messages WHERE ts < ?"},
-	        {&g->prune_metrics, "DELETE FROM metrics WHERE ts < ?"},
+	        {&g->prune_metrics, "DELETE FROM points WHERE ts_ms < ?"},
 	        {&g->prune_changes, "DELETE FROM state_changes WHERE ts < ?"},
 	};
 	bool ok = true;
@@ -529,10 +576,10 @@ static bool prepare_all(struct ingest *g)
 
 static void finalize_all(struct ingest *g)
 {
-	sqlite3_stmt *all[] = {g->ins_message,     g->upsert_topic,   g->upsert_device, g->update_status,
-	                       g->ins_metric,      g->sel_state,      g->upsert_state,  g->ins_change,
-	                       g->ins_reject,      g->prune_messages, g->prune_metrics, g->prune_changes,
-	                       g->ins_metric_chunk};
+	sqlite3_stmt *all[] = {g->ins_message,      g->upsert_topic,   g->upsert_device, g->update_status,
+	                       g->ins_metric,       g->sel_state,      g->upsert_state,  g->ins_change,
+	                       g->ins_reject,       g->prune_messages, g->prune_metrics, g->prune_changes,
+	                       g->ins_metric_chunk, g->sel_series,     g->ins_series};
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(all); i++)
 		sqlite3_finalize(all[i]);
 }
@@ -547,12 +594,16 @@ static void finalize_all(struct ingest *g)
 static bool prune_old(struct ingest *g)
 {
 	char cutoff[TIME_RFC3339_LEN + 1];
-	time_format_ms(time_now_ms() - g->o->retain_ms, cutoff);
+	int64_t cutoff_ms = time_now_ms() - g->o->retain_ms;
+	time_format_ms(cutoff_ms, cutoff);
 	sqlite3_stmt *list[] = {g->prune_messages, g->prune_metrics, g->prune_changes};
 	if (!begin(g))
 		return false;
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(list); i++) {
-		bind_str(list[i], 1, cutoff);
+		if (list[i] == g->prune_metrics)
+			sqlite3_bind_int64(list[i], 1, cutoff_ms);
+		else
+			bind_str(list[i], 1, cutoff);
 		if (!run(g, list[i], "delete old rows (--retain)", 0))
 			return false;
 	}
@@ -653,7 +704,8 @@ static void teardown(struct ingest *g)
 	rules_free(&g->rules);
 	meaning_reader_free(&g->meaning);
 	buf_free(&g->scratch);
-	buf_free(&g->metric_text);
+	strmap_free(&g->series);
+	buf_free(&g->series_key);
 	linereader_free(&g->lr);
 	out_free(&g->tee);
 	store_close(g->st);

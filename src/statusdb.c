@@ -2,8 +2,8 @@
  * statusdb.c — reading the fleet from the database.  The devices table
  * gives each row; the message rate comes from counting each topic's last
  * 10 minutes through the (topic, ts) index, the sparkline and the last
- * values from the metrics of the last hour through the ts index, so a
- * large archive is read only where it is recent.
+ * values from the points of the last hour (their primary key begins with
+ * the time), so a large archive is read only where it is recent.
  */
 #include "config.h"
 
@@ -59,7 +59,12 @@ static bool rows(struct reader *r, const char *sql, int64_t ago_ms, const char *
 		return fail(r);
 	char ts[TIME_RFC3339_LEN + 1];
 	time_format_ms(r->o->now_ms - ago_ms, ts);
-	sqlite3_bind_text(st, 1, ts, TIME_RFC3339_LEN, SQLITE_TRANSIENT);
+	/* :ms in milliseconds (the points' ts_ms), else ?1 as ts text */
+	int ms = sqlite3_bind_parameter_index(st, ":ms");
+	if (ms > 0)
+		sqlite3_bind_int64(st, ms, r->o->now_ms - ago_ms);
+	else
+		sqlite3_bind_text(st, 1, ts, TIME_RFC3339_LEN, SQLITE_TRANSIENT);
 	if (arg)
 		sqlite3_bind_text(st, 2, arg, -1, SQLITE_TRANSIENT);
 	int rc;
@@ -86,11 +91,9 @@ static void take_rate(struct reader *r, sqlite3_stmt *st)
 
 static void take_spark(struct reader *r, sqlite3_stmt *st)
 {
-	size_t n, tn;
-	const char *dev = col(st, 0, &n), *ts = col(st, 1, &tn), *why;
-	int64_t ms;
-	if (!ts || !time_parse_rfc3339(ts, tn, &ms, &why))
-		return;
+	size_t n;
+	const char *dev = col(st, 0, &n);
+	int64_t ms = sqlite3_column_int64(st, 1);
 	int64_t slot_ms = STATUSDB_SPARK_MS / STATUSDB_SPARK_SLOTS;
 	int64_t k = (ms - (r->o->now_ms - STATUSDB_SPARK_MS)) / slot_ms;
 	if (k < 0 || k >= STATUSDB_SPARK_SLOTS)
@@ -160,10 +163,15 @@ static bool gather(struct reader *r)
 	          " FROM topics AS t WHERE device IS NOT NULL AND last_seen >= ?1",
 	          STATUSDB_RATE_MS, NULL, take_rate))
 		return false;
-	if (o->metric && !rows(r, "SELECT device, ts, value FROM metrics WHERE ts >= ?1 AND metric = ?2",
+	if (o->metric && !rows(r,
+	                       "SELECT s.device, p.ts_ms, p.value FROM points AS p JOIN series AS s ON s.id = p.series"
+	                       " WHERE p.ts_ms >= :ms AND s.metric = ?2",
 	                       STATUSDB_SPARK_MS, o->metric, take_spark))
 		return false;
-	if (o->want_metrics && !rows(r, "SELECT device, metric, value FROM metrics WHERE ts >= ?1 ORDER BY ts",
+	if (o->want_metrics && !rows(r,
+	                             "SELECT s.device, s.metric, p.value FROM points AS p JOIN series AS s"
+	                             " ON s.id = p.series WHERE p.ts_ms >= :ms"
+	                             " ORDER BY p.ts_ms, p.seq",
 	                             STATUSDB_METRICS_MS, NULL, take_metric))
 		return false;
 	if (o->group_field &&

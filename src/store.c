@@ -78,6 +78,37 @@ static const char schema_v1[] = "CREATE TABLE messages ("
                                 " error TEXT NOT NULL,"
                                 " input BLOB);";
 
+/* Version 2: metrics as integer keys.  A reading is a point of a series
+ * (a device's metric): ts_ms (milliseconds since the epoch), the series'
+ * id, seq (0, or the next number for another reading of the series at the
+ * same millisecond) and the value, clustered by time, so inserts append at
+ * the right edge and a time range is one range of the b-tree.  The view
+ * metrics keeps the v1 table's columns and ts text for users' own SQL.
+ * v1's rows are converted in the same transaction; seq keeps their order
+ * on a tie. */
+static const char schema_v2[] =
+        "CREATE TABLE series ("
+        " id INTEGER PRIMARY KEY,"
+        " device TEXT,"
+        " metric TEXT NOT NULL,"
+        " UNIQUE (device, metric));"
+        "CREATE TABLE points ("
+        " ts_ms INTEGER NOT NULL,"
+        " series INTEGER NOT NULL,"
+        " seq INTEGER NOT NULL DEFAULT 0,"
+        " value REAL NOT NULL,"
+        " PRIMARY KEY (ts_ms, series, seq)) WITHOUT ROWID;"
+        "INSERT INTO series(device, metric) SELECT DISTINCT device, metric FROM metrics ORDER BY device, metric;"
+        "INSERT INTO points(ts_ms, series, seq, value)"
+        " SELECT ms, sid, row_number() OVER (PARTITION BY ms, sid ORDER BY r) - 1, value FROM"
+        " (SELECT CAST(round((julianday(m.ts) - 2440587.5) * 86400000.0) AS INTEGER) AS ms, s.id AS sid,"
+        " m.rowid AS r, m.value AS value FROM metrics AS m JOIN series AS s"
+        " ON s.device IS m.device AND s.metric = m.metric);"
+        "DROP TABLE metrics;"
+        "CREATE VIEW metrics(ts, device, metric, value) AS SELECT"
+        " strftime('%Y-%m-%dT%H:%M:%fZ', p.ts_ms / 1000.0, 'unixepoch'), s.device, s.metric, p.value"
+        " FROM points AS p JOIN series AS s ON s.id = p.series;";
+
 const char *const store_device_columns[DEVCOL_COUNT] = {
         "device",     "online",           "status", "last_seen",    "first_seen", "messages",
         "ip_address", "firmware_version", "fields", "status_topic", "status_ts",
@@ -86,7 +117,9 @@ const char *const store_device_columns[DEVCOL_COUNT] = {
 /* upgrades[v] takes a database at version v to v + 1 */
 static const char *const upgrades[] = {
         schema_v1, /* 0 → 1: a new, empty file */
+        schema_v2, /* 1 → 2: metrics as series and points */
 };
+_Static_assert(MQMON_ARRAY_LEN(upgrades) == STORE_SCHEMA_VERSION, "an upgrade step for every version");
 
 bool store_exec(struct store *s, const char *sql, char *err, size_t errlen)
 {
@@ -160,7 +193,7 @@ static bool upgrade(struct store *s, char *err, size_t errlen)
 			store_exec(s, "ROLLBACK", ignored, sizeof ignored);
 			return false;
 		}
-		if (v > 0)
+		if (s->version > 0)
 			mqmon_note("%s: upgraded the database from schema %d to %d", s->path, v, v + 1);
 		v++;
 	}

@@ -4,7 +4,7 @@
  * mqmon-store (ingest and queries) and, read-only, by mqmon-status and
  * mqmon-cmd.
  *
- * Schema version 1, table by table (times are RFC 3339 UTC text with
+ * Schema version 2, table by table (times are RFC 3339 UTC text with
  * milliseconds, "2025-01-28T10:30:15.123Z", so they sort as text and read
  * well in the sqlite3 shell):
  *
@@ -21,7 +21,13 @@
  *       other members as a JSON object
  *   metrics(ts, device, metric, value)         one row per numeric leaf of
  *       a telemetry body; nested members as dotted names
- *       ("sensors.temperature"). Index: (ts).
+ *       ("sensors.temperature").  Since version 2 a VIEW over
+ *   series(id, device, metric)                 one row per device and
+ *       metric, UNIQUE (device, metric), and
+ *   points(ts_ms, series, seq, value)          the readings: ts_ms in
+ *       milliseconds since the epoch, series = series.id, seq 0 or the
+ *       next number on a tie; WITHOUT ROWID, PRIMARY KEY (ts_ms, series,
+ *       seq).
  *   states(device, key, value, ts)             the last value of each state
  *   state_changes(ts, device, key, old_value, new_value)
  *       appended only when the value changed. Index: (device, key, ts).
@@ -36,7 +42,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* The devices table's columns, in the order they are listed: the one
  * spelling that ingest writes, `mqmon-store devices` prints (as NDJSON

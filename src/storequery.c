@@ -272,6 +272,19 @@ static void where_time(struct sql *q, const struct storequery_opts *o)
 	}
 }
 
+/* AND ts_ms >= ? AND ts_ms < ? for --since and --until, on the points */
+static void where_time_ms(struct sql *q, const struct storequery_opts *o)
+{
+	if (o->has_since) {
+		buf_adds(&q->text, " AND ts_ms >= ");
+		sql_int(q, o->since_ms);
+	}
+	if (o->has_until) {
+		buf_adds(&q->text, " AND ts_ms < ");
+		sql_int(q, o->until_ms);
+	}
+}
+
 /* ---- reading columns ---- */
 
 static const char *col_text(sqlite3_stmt *st, int i, size_t *len)
@@ -699,12 +712,15 @@ static bool bucket_row(struct rowfmt *f, const struct bucket *b, enum series_agg
 
 static void series_sql(struct sql *q, const struct storequery_opts *o)
 {
-	buf_adds(&q->text, "SELECT ts, value FROM metrics WHERE device = ");
+	/* the series' points in time order (the primary key's, on a tie the
+	 * order they were stored in) */
+	buf_adds(&q->text, "SELECT ts_ms, value FROM points WHERE series = (SELECT id FROM series WHERE device = ");
 	sql_text(q, o->device, strlen(o->device));
 	buf_adds(&q->text, " AND metric = ");
 	sql_text(q, o->metric, strlen(o->metric));
-	where_time(q, o);
-	buf_adds(&q->text, " ORDER BY ts");
+	buf_adds(&q->text, ")");
+	where_time_ms(q, o);
+	buf_adds(&q->text, " ORDER BY ts_ms, seq");
 	if (!o->every_ms)
 		sql_limit(q, o->limit);
 }
@@ -727,22 +743,17 @@ static long series_rows(const struct storequery_opts *o, struct store *s, sqlite
 	struct bucket b = {0};
 	long rows = 0;
 	while (step(s, st, failed)) {
-		size_t tslen;
-		const char *ts = col_text(st, 0, &tslen);
+		int64_t ms = sqlite3_column_int64(st, 0);
 		double v = sqlite3_column_double(st, 1);
-		int64_t ms;
-		const char *why;
 		if (!o->every_ms) {
-			if (!ts)
-				continue;
-			struct rowfmt_cell c[2] = {rowfmt_str(ts, tslen), rowfmt_real(v)};
+			char ts[TIME_RFC3339_LEN + 1];
+			time_format_ms(ms, ts);
+			struct rowfmt_cell c[2] = {rowfmt_str(ts, TIME_RFC3339_LEN), rowfmt_real(v)};
 			if (!rowfmt_row(f, c))
 				return -1;
 			rows++;
 			continue;
 		}
-		if (!ts || !time_parse_rfc3339(ts, tslen, &ms, &why))
-			continue;
 		int64_t start = bucket_start(ms, o->every_ms);
 		if (b.open && start != b.start) {
 			if (!bucket_row(f, &b, o->agg))
@@ -801,8 +812,10 @@ static int series_missing(const struct storequery_opts *o, struct store *s)
 {
 	struct buf names = BUF_INIT;
 	int status = MQMON_EXIT_OK;
-	sqlite3_stmt *st = store_prepare(s, "SELECT (SELECT 1 FROM metrics WHERE device = ?1 LIMIT 1),"
-	                                    " (SELECT 1 FROM metrics WHERE device = ?1 AND metric = ?2 LIMIT 1)");
+	sqlite3_stmt *st = store_prepare(
+	        s, "SELECT (SELECT 1 FROM points WHERE series IN (SELECT id FROM series WHERE device = ?1) LIMIT 1),"
+	           " (SELECT 1 FROM points WHERE series IN (SELECT id FROM series WHERE device = ?1 AND metric = ?2)"
+	           " LIMIT 1)");
 	if (!st)
 		return MQMON_EXIT_RUNTIME;
 	sqlite3_bind_text(st, 1, o->device, -1, SQLITE_STATIC);
@@ -814,15 +827,19 @@ static int series_missing(const struct storequery_opts *o, struct store *s)
 	if (failed)
 		return MQMON_EXIT_RUNTIME;
 	if (!has_device) {
-		if (!name_list(s, "SELECT DISTINCT device FROM metrics WHERE device IS NOT NULL ORDER BY device", NULL,
-		               &names))
+		if (!name_list(s,
+		               "SELECT DISTINCT device FROM series WHERE device IS NOT NULL"
+		               " AND EXISTS (SELECT 1 FROM points WHERE series = series.id) ORDER BY device",
+		               NULL, &names))
 			status = MQMON_EXIT_RUNTIME;
 		else
 			mqmon_err("%s holds no metrics of device '%s'; devices with metrics: %s", s->path, o->device,
 			          buf_cstr(&names));
 	} else if (!has_metric) {
-		if (!name_list(s, "SELECT DISTINCT metric FROM metrics WHERE device = ? ORDER BY metric", o->device,
-		               &names))
+		if (!name_list(s,
+		               "SELECT DISTINCT metric FROM series WHERE device = ?"
+		               " AND EXISTS (SELECT 1 FROM points WHERE series = series.id) ORDER BY metric",
+		               o->device, &names))
 			status = MQMON_EXIT_RUNTIME;
 		else
 			mqmon_err("device '%s' has no metric '%s' in %s; its metrics: %s", o->device, o->metric,
@@ -909,18 +926,23 @@ int storequery_metrics(const struct storequery_opts *o)
 	        {NULL, ROWFMT_HIDE, 0},       {NULL, ROWFMT_KEEP, 0},       {NULL, ROWFMT_KEEP, 0},
 	};
 	struct sql q = {BUF_INIT, NULL, 0, 0};
-	buf_adds(&q.text, "WITH g AS (SELECT device, metric, count(*) AS n, min(ts) AS first, max(ts) AS last"
-	                  " FROM metrics WHERE 1");
+	buf_adds(&q.text, "WITH g AS (SELECT series, count(*) AS n, min(ts_ms) AS first, max(ts_ms) AS last"
+	                  " FROM points WHERE 1");
 	if (o->device) {
-		buf_adds(&q.text, " AND device = ");
+		buf_adds(&q.text, " AND series IN (SELECT id FROM series WHERE device = ");
 		sql_text(&q, o->device, strlen(o->device));
+		buf_addc(&q.text, ')');
 	}
-	where_time(&q, o);
-	/* the last value: the sample at the last time (through the ts index),
-	 * the one stored last on a tie */
-	buf_adds(&q.text, " GROUP BY device, metric) SELECT device, metric, n, first, last,"
-	                  " (SELECT value FROM metrics AS l WHERE l.ts = g.last AND l.device IS g.device"
-	                  " AND l.metric = g.metric ORDER BY l.rowid DESC LIMIT 1) FROM g ORDER BY device, metric");
+	where_time_ms(&q, o);
+	/* the last value: the sample at the last time (through the primary
+	 * key), the one stored last on a tie */
+	buf_adds(
+	        &q.text,
+	        " GROUP BY series) SELECT s.device, s.metric, n,"
+	        " strftime('%Y-%m-%dT%H:%M:%fZ', first / 1000.0, 'unixepoch'),"
+	        " strftime('%Y-%m-%dT%H:%M:%fZ', last / 1000.0, 'unixepoch'),"
+	        " (SELECT value FROM points AS l WHERE l.ts_ms = g.last AND l.series = g.series"
+	        " ORDER BY l.seq DESC LIMIT 1) FROM g JOIN series AS s ON s.id = g.series ORDER BY s.device, s.metric");
 	sql_limit(&q, o->limit);
 	return list_and_close(o, s, &q, names, layout, MQMON_ARRAY_LEN(names), fill_metric);
 }
@@ -962,7 +984,8 @@ int storequery_prune(const struct storequery_opts *o)
 	if (!s)
 		return MQMON_EXIT_RUNTIME;
 	char before[TIME_RFC3339_LEN + 1], err[512];
-	time_format_ms(time_now_ms() - o->older_than_ms, before);
+	int64_t before_ms = time_now_ms() - o->older_than_ms;
+	time_format_ms(before_ms, before);
 	long long n[3] = {0, 0, 0};
 	bool ok = store_exec(s, "BEGIN IMMEDIATE", err, sizeof err);
 	if (ok) {
@@ -972,12 +995,15 @@ int storequery_prune(const struct storequery_opts *o)
 		where_topics(&q, o, "topic");
 		ok = delete_old(s, &q, &n[0]);
 		sql_free(&q);
-		static const char *const others[] = {"DELETE FROM metrics WHERE ts < ",
+		static const char *const others[] = {"DELETE FROM points WHERE ts_ms < ",
 		                                     "DELETE FROM state_changes WHERE ts < "};
 		for (size_t i = 0; i < 2 && ok && o->ntopics == 0; i++) {
 			struct sql d = {BUF_INIT, NULL, 0, 0};
 			buf_adds(&d.text, others[i]);
-			sql_text(&d, before, TIME_RFC3339_LEN);
+			if (i == 0)
+				sql_int(&d, before_ms);
+			else
+				sql_text(&d, before, TIME_RFC3339_LEN);
 			ok = delete_old(s, &d, &n[i + 1]);
 			sql_free(&d);
 		}
@@ -1086,7 +1112,7 @@ int storequery_stats(const struct storequery_opts *o)
 	buf_adds(&q.text,
 	         ", (SELECT p.page_count * s.page_size FROM pragma_page_count() AS p, pragma_page_size() AS s),"
 	         " (SELECT count(*) FROM messages), (SELECT count(*) FROM topics),"
-	         " (SELECT count(*) FROM devices), (SELECT count(*) FROM metrics),"
+	         " (SELECT count(*) FROM devices), (SELECT count(*) FROM points),"
 	         " (SELECT count(*) FROM states), (SELECT count(*) FROM state_changes),"
 	         " (SELECT count(*) FROM rejects), (SELECT min(ts) FROM messages),"
 	         " (SELECT max(ts) FROM messages)");

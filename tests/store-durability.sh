@@ -4,7 +4,9 @@
 # kill -9 the file passes PRAGMA integrity_check and at most the open batch
 # is missing; a full disk and a read-only database are a clear error with
 # status 1 and the committed data intact; schema versions (the released v1
-# fixture, a new file, a newer or foreign file).
+# fixture, a new file, a newer or foreign file); the v1 -> v2 upgrade (metrics
+# into series and points, behind a metrics view) reads back what v1's
+# mqmon-store read, and ties at one millisecond keep their order.
 . "${srcdir:-.}/tests/lib.sh"
 require_cmd sqlite3
 count() { sqlite3 -batch "$1" 'SELECT count(*) FROM messages' 2>/dev/null || echo -1; }
@@ -137,13 +139,13 @@ assert_eq 0 "$(sqlite3 "$T/retain.db" "SELECT count(*) FROM metrics WHERE ts < '
 # --- schema versions
 sqlite3 "$T/v1.db" <"$srcdir/tests/data/store-v1.sql" || hard_error "loading the v1 fixture"
 lines 1 3 v1/a | mqmon-store --db "$T/v1.db" || fail "ingest into the released v1 schema"
-assert_eq 1 "$(sqlite3 "$T/v1.db" 'PRAGMA user_version')" "schema version after ingest"
+assert_eq 2 "$(sqlite3 "$T/v1.db" 'PRAGMA user_version')" "schema version after ingest"
 assert_eq 6 "$(count "$T/v1.db")" "the fixture's rows and the new ones"
 assert_eq "1|online|192.168.1.100" "$(sqlite3 "$T/v1.db" "SELECT online, status, ip_address FROM devices WHERE device = 'ESP32_001'")"
 # an empty file (version 0) gets the current schema
 : >"$T/empty.db"
 lines 1 1 e/a | mqmon-store --db "$T/empty.db" || fail "ingest into an empty file"
-assert_eq 1 "$(sqlite3 "$T/empty.db" 'PRAGMA user_version')" "schema version of a new file"
+assert_eq 2 "$(sqlite3 "$T/empty.db" 'PRAGMA user_version')" "schema version of a new file"
 # a newer schema, or someone else's database, is refused untouched
 sqlite3 "$T/future.db" 'CREATE TABLE messages(x); PRAGMA user_version = 99;'
 st=0
@@ -156,6 +158,106 @@ lines 1 1 f/a | mqmon-store --db "$T/foreign.db" 2>"$T/foreign.err" || st=$?
 assert_eq 1 "$st" "someone else's database"
 assert_contains "$T/foreign.err" "not an mqmon database"
 assert_eq "customers" "$(sqlite3 "$T/foreign.db" '.tables')" "the foreign database untouched"
+assert_eq "2025-01-28T10:30:15.000Z|ESP32_001|temperature|25.6" "$(sqlite3 "$T/v1.db" 'SELECT * FROM metrics')" \
+	"the v1 fixture's metric, through the metrics view"
+
+# --- v1 -> v2: what the released mqmon-store printed from the v1 fixture
+# with metrics (ties, out of order, before 1970, no device), printed again
+# after the upgrade
+sqlite3 "$T/m1.db" <"$srcdir/tests/data/store-v1-metrics.sql" || hard_error "loading the v1 metrics fixture"
+st=0
+mqmon-store --db "$T/m1.db" series --device ESP32_001 --metric temperature 2>"$T/m1.err" || st=$?
+assert_eq 1 "$st" "a read of a v1 file before the upgrade"
+assert_contains "$T/m1.err" "schema version 1 is older than 2: run mqmon-store once to upgrade it"
+mqmon-store --db "$T/m1.db" </dev/null 2>"$T/m1.err" || fail "the upgrade run"
+assert_contains "$T/m1.err" "upgraded the database from schema 1 to 2"
+assert_eq "2 ok" "$(sqlite3 "$T/m1.db" 'PRAGMA user_version; PRAGMA integrity_check' | paste -sd' ')" \
+	"version and integrity after the upgrade"
+assert_eq "view metrics|table points|table series" \
+	"$(sqlite3 "$T/m1.db" "SELECT type || ' ' || name FROM sqlite_master WHERE name IN ('metrics', 'series', 'points') ORDER BY name" | paste -sd'|')" \
+	"the metrics table became a view over series and points"
+m1() { mqmon-store --db "$T/m1.db" "$@" 2>&1 | sed "s|$T/||g"; }
+{
+	echo "== series ESP32_001 temperature"
+	m1 series --device ESP32_001 --metric temperature
+	echo "== series ESP32_001 humidity --every 1m"
+	m1 series --device ESP32_001 --metric humidity --every 1m --agg max
+	echo "== series ESP32_003 temperature"
+	m1 series --device ESP32_003 --metric temperature
+	echo "== metrics"
+	m1 metrics
+	echo "== metrics ESP32_002 since"
+	m1 metrics --device ESP32_002 --since 2025-01-28T10:00:30Z
+	echo "== series ESP32_002 nope"
+	m1 series --device ESP32_002 --metric nope
+	echo "== series nodev"
+	m1 series --device NODEV --metric x
+	echo "== sql"
+	sqlite3 "$T/m1.db" "SELECT ts, device, metric, value FROM metrics ORDER BY ts, device, metric, value"
+} >"$T/m1.out"
+# printed by mqmon-store 0.1.0 (schema 1) from the same fixture
+cat >"$T/m1.want" <<'EOF'
+== series ESP32_001 temperature
+{"ts":"2025-01-28T09:59:00.250Z","value":20}
+{"ts":"2025-01-28T10:00:00.000Z","value":21.5}
+{"ts":"2025-01-28T10:00:30.500Z","value":22}
+{"ts":"2025-01-28T10:00:30.500Z","value":22.75}
+== series ESP32_001 humidity --every 1m
+{"ts":"2025-01-28T09:59:00.000Z","value":39,"count":1}
+{"ts":"2025-01-28T10:00:00.000Z","value":41.5,"count":3}
+== series ESP32_003 temperature
+{"ts":"1969-12-31T23:59:59.999Z","value":0.001}
+== metrics
+{"device":null,"metric":"speed","count":2,"first":"2025-01-28T10:02:00.000Z","last":"2025-01-28T10:02:00.000Z","last_value":3.5}
+{"device":"ESP32_001","metric":"humidity","count":4,"first":"2025-01-28T09:59:00.250Z","last":"2025-01-28T10:00:30.500Z","last_value":41}
+{"device":"ESP32_001","metric":"temperature","count":4,"first":"2025-01-28T09:59:00.250Z","last":"2025-01-28T10:00:30.500Z","last_value":22.75}
+{"device":"ESP32_002","metric":"sensors.co2","count":2,"first":"2025-01-28T10:00:00.000Z","last":"2025-01-28T10:01:00.000Z","last_value":415}
+{"device":"ESP32_002","metric":"temperature","count":2,"first":"2025-01-28T10:00:00.000Z","last":"2025-01-28T10:01:00.000Z","last_value":-3.5}
+{"device":"ESP32_003","metric":"temperature","count":1,"first":"1969-12-31T23:59:59.999Z","last":"1969-12-31T23:59:59.999Z","last_value":0.001}
+== metrics ESP32_002 since
+{"device":"ESP32_002","metric":"sensors.co2","count":1,"first":"2025-01-28T10:01:00.000Z","last":"2025-01-28T10:01:00.000Z","last_value":415}
+{"device":"ESP32_002","metric":"temperature","count":1,"first":"2025-01-28T10:01:00.000Z","last":"2025-01-28T10:01:00.000Z","last_value":-3.5}
+== series ESP32_002 nope
+mqmon-store: device 'ESP32_002' has no metric 'nope' in m1.db; its metrics: sensors.co2, temperature
+== series nodev
+mqmon-store: m1.db holds no metrics of device 'NODEV'; devices with metrics: ESP32_001, ESP32_002, ESP32_003
+== sql
+1969-12-31T23:59:59.999Z|ESP32_003|temperature|0.001
+2025-01-28T09:59:00.250Z|ESP32_001|humidity|39.0
+2025-01-28T09:59:00.250Z|ESP32_001|temperature|20.0
+2025-01-28T10:00:00.000Z|ESP32_001|humidity|40.0
+2025-01-28T10:00:00.000Z|ESP32_001|temperature|21.5
+2025-01-28T10:00:00.000Z|ESP32_002|sensors.co2|410.0
+2025-01-28T10:00:00.000Z|ESP32_002|temperature|19.25
+2025-01-28T10:00:30.500Z|ESP32_001|humidity|41.0
+2025-01-28T10:00:30.500Z|ESP32_001|humidity|41.5
+2025-01-28T10:00:30.500Z|ESP32_001|temperature|22.0
+2025-01-28T10:00:30.500Z|ESP32_001|temperature|22.75
+2025-01-28T10:01:00.000Z|ESP32_002|sensors.co2|415.0
+2025-01-28T10:01:00.000Z|ESP32_002|temperature|-3.5
+2025-01-28T10:02:00.000Z||speed|3.25
+2025-01-28T10:02:00.000Z||speed|3.5
+EOF
+diff -u "$T/m1.want" "$T/m1.out" >&2 || fail "the upgraded v1 file reads back differently"
+assert_eq "10 10 3" "$(sqlite3 "$T/m1.db" 'SELECT count(*), max(id) FROM messages; SELECT count(*) FROM devices' | tr '|\n' '  ' | sed 's/ $//')" \
+	"messages and devices after the upgrade"
+
+# ties at one millisecond: 100 readings of one series at one time (64 go
+# in per statement: a tie sends them in one by one), then 100 more (as a
+# replay would): every reading kept, in the order stored
+ties() { # FROM TO
+	awk -v a="$1" -v b="$2" 'BEGIN { for (i = a; i <= b; i++)
+		printf "{\"ts\":\"2025-02-01T00:00:00.000Z\",\"topic\":\"autocore/TIE/telemetry\",\"payload\":{\"n\":%d,\"m\":%d}}\n", i, -i }'
+}
+ties 1 100 | mqmon-store --db "$T/m1.db" || fail "ingest of ties"
+ties 101 200 | mqmon-store --db "$T/m1.db" || fail "ingest of ties, again"
+assert_eq "$(seq 1 200 | paste -sd,)" \
+	"$(mqmon-store --db "$T/m1.db" series --device TIE --metric n --format csv | tail -n +2 | cut -d, -f2 | paste -sd,)" \
+	"200 readings at one millisecond, in the order stored"
+assert_eq "200|-200" "$(mqmon-store --db "$T/m1.db" metrics --device TIE --format csv | awk -F, '$2 == "m" { print $3 "|" $6 }')" \
+	"the last value of a tie is the one stored last"
+assert_eq "400|0|199" "$(sqlite3 "$T/m1.db" "SELECT count(*), min(seq), max(seq) FROM points WHERE ts_ms = 1738368000000")" \
+	"the points of the ties"
 printf 'not a database at all, just text' >"$T/text.db"
 st=0
 lines 1 1 f/a | mqmon-store --db "$T/text.db" 2>"$T/text.err" || st=$?
