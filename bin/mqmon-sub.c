@@ -381,6 +381,7 @@ int main(int argc, char **argv)
 	        .on_subscribe = on_subscribe,
 	};
 	s.conn = conn_new(&s.conn_opts, &h);
+	conn_set_stream(s.conn, true);
 	int status = run(&s);
 
 	conn_free(s.conn);

@@ -224,6 +224,7 @@ int cmdrespond_run(const struct cmdrespond_opts *o)
 	                          .on_disconnect = on_disconnect};
 	r.conn = conn_new(o->conn, &h);
 	conn_set_quickack(r.conn, true); /* its answers wait on ours */
+	conn_set_stream(r.conn, true); /* and many requesters may send */
 	publisher_init(&r.pub, r.conn, 65000, 0);
 	r.due = (struct loop_timer){0, on_due, &r};
 	loop_add_conn(r.loop, r.conn);

@@ -34,6 +34,16 @@
  * its other inputs again. */
 #define READ_BURST 4096
 
+/* Stream reading (conn_set_stream): while messages arrive faster than about
+ * STREAM_BUSY_BYTES per STREAM_WAIT_MS, SO_RCVLOWAT holds poll() back until
+ * that much is queued (at most STREAM_LOWAT_MAX) or STREAM_WAIT_MS have
+ * passed, so the broker's writes stop paying for a wake-up each. */
+#define STREAM_LOWAT_MAX 16384
+#define STREAM_BUSY_BYTES 2048
+#define STREAM_WAIT_MS 2
+#define STREAM_HOLDOFF_MIN_US 50000
+#define STREAM_HOLDOFF_MAX_US 2000000
+
 struct conn {
 	struct mosquitto *mosq;
 	const struct conn_opts *o;
@@ -47,6 +57,15 @@ struct conn {
 	bool aborting; /* we dropped an attempt that took too long */
 	bool stop_reading; /* the program wants no more messages */
 	bool quickack; /* re-arm TCP_QUICKACK after reads */
+	bool stream; /* batch reads while the stream is busy (conn_set_stream) */
+	int lowat; /* the socket's SO_RCVLOWAT: 1, or more while busy */
+	int64_t lowat_due; /* monotonic us: read then even below the mark */
+	int64_t window_start; /* monotonic us: the rate while lowat is 1 */
+	size_t window_bytes;
+	size_t read_bytes; /* message bytes handled by the current read */
+	bool lowat_paid; /* the mark gathered a batch since it was raised */
+	int64_t holdoff; /* us: how long not to raise it after it did not */
+	int64_t busy_after; /* monotonic us: no batching before */
 	int exit_status;
 	unsigned failures; /* consecutive, for the backoff */
 	int64_t down_since; /* monotonic ms when the current outage began */
@@ -275,6 +294,8 @@ static void attempt(struct conn *c)
 	c->state = CONN_CONNECTING;
 	c->aborting = false;
 	c->lib_error[0] = '\0';
+	c->lowat = 1; /* a new socket starts at the default */
+	c->window_bytes = 0;
 	double limit = o->connect_timeout > 0 ? o->connect_timeout : 30;
 	c->deadline = time_mono_ms() + (int64_t)(limit * 1000);
 	errno = 0;
@@ -355,6 +376,8 @@ static void on_message_cb(struct mosquitto *m, void *ud, const struct mosquitto_
 {
 	struct conn *c = ud;
 	(void)m;
+	/* about the packet's size: header, topic, payload */
+	c->read_bytes += (size_t)msg->payloadlen + strlen(msg->topic) + 4;
 	if (c->h.on_message)
 		c->h.on_message(c->h.ctx, msg, props);
 }
@@ -541,6 +564,8 @@ int conn_timeout_ms(struct conn *c)
 	case CONN_CLOSING: until = c->deadline - now; break;
 	case CONN_UP:
 		until = 1000; /* keepalive is kept in whole seconds */
+		if (c->lowat > 1 && !c->stop_reading) /* the read on the capped wait */
+			until = (c->lowat_due - time_mono_us() + 999) / 1000;
 		break;
 	default: return -1;
 	}
@@ -549,24 +574,118 @@ int conn_timeout_ms(struct conn *c)
 	return until > 1000 ? 1000 : (int)until;
 }
 
+static void set_lowat(struct conn *c, int fd, int lowat)
+{
+	if (lowat == c->lowat)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) != 0) {
+		c->stream = false; /* not on this system: wake for every byte */
+		return;
+	}
+	if (c->lowat <= 1) {
+		c->lowat_paid = false;
+		mqmon_debug("busy stream: reading in batches (up to %d ms or %d bytes)", STREAM_WAIT_MS, lowat);
+	} else if (lowat == 1)
+		mqmon_debug("quiet stream: reading every message at once");
+	c->lowat = lowat;
+}
+
+/* After a read of a stream connection: move the low-water mark.  While it
+ * is 1, the bytes read within STREAM_WAIT_MS say whether the stream is
+ * busy; then the mark starts below that amount.  A wake at the mark
+ * doubles it (up to STREAM_LOWAT_MAX); a read on the capped wait sets it
+ * to 3/4 of what came in meanwhile (the next wake then comes a little
+ * before the wait ends, also when the broker's flow control, e.g. a
+ * receive maximum at QoS 1, lets less through), and drops it back to 1
+ * when that was less than STREAM_BUSY_BYTES: an idle or slow stream wakes
+ * us for every message again.  When the first wait gathered too little, the
+ * peer was waiting for us (a request/response loop, as mqmon-cmd --batch
+ * with the responder): batching is then held off for 50 ms, doubled each
+ * time up to 2 s, so such a loop pays a 2 ms wait rarely. */
+static void stream_adapt(struct conn *c, int fd, size_t bytes, bool at_mark)
+{
+	int64_t now = time_mono_us();
+	size_t want = 1;
+	if (c->lowat > 1) {
+		if (at_mark)
+			want = (size_t)c->lowat * 2;
+		else if (bytes >= STREAM_BUSY_BYTES)
+			want = bytes / 4 * 3;
+		if (want > 1) {
+			c->lowat_paid = true;
+			c->holdoff = 0;
+		} else if (!c->lowat_paid) {
+			/* the first wait gathered too little: a peer that waits for
+			 * our answer (a request/response loop), not a stream.
+			 * Not again for a while, longer each time. */
+			c->holdoff = c->holdoff ? c->holdoff * 2 : STREAM_HOLDOFF_MIN_US;
+			if (c->holdoff > STREAM_HOLDOFF_MAX_US)
+				c->holdoff = STREAM_HOLDOFF_MAX_US;
+			c->busy_after = now + c->holdoff;
+		}
+	} else if (now >= c->busy_after) {
+		if (now - c->window_start > STREAM_WAIT_MS * 1000) {
+			c->window_start = now;
+			c->window_bytes = 0;
+		}
+		c->window_bytes += bytes;
+		if (c->window_bytes >= STREAM_BUSY_BYTES)
+			want = c->window_bytes / 4 * 3;
+	}
+	if (want > STREAM_LOWAT_MAX)
+		want = STREAM_LOWAT_MAX;
+	if (want == 1) {
+		c->window_start = now;
+		c->window_bytes = 0;
+	}
+	set_lowat(c, fd, (int)want);
+	c->lowat_due = now + STREAM_WAIT_MS * 1000;
+}
+
+static bool cork(int fd, int on)
+{
+#ifdef TCP_CORK
+	return fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0;
+#else
+	(void)fd;
+	(void)on;
+	return false;
+#endif
+}
+
 /* Reading drains the socket: libmosquitto handles one packet per call
  * when nothing is queued, so a burst would otherwise cost a poll() per
- * message.  errno tells an empty socket from a completed packet. */
-static int read_packets(struct conn *c)
+ * message.  errno tells an empty socket from a completed packet.
+ * libmosquitto 2.0 reads each packet straight from the socket (no read
+ * buffer of its own), so after EAGAIN nothing waits but in the socket,
+ * where poll() sees it (or, below the low-water mark, the capped wait). */
+static int read_packets(struct conn *c, bool at_mark)
 {
+	c->read_bytes = 0;
+	int rc = MOSQ_ERR_SUCCESS;
+	int fd = mosquitto_socket(c->mosq);
+	/* A busy stream's acks (PUBACK at QoS 1) leave in one segment per
+	 * read, not one each: what the broker reads, it reads at once. */
+	bool corked = c->stream && c->lowat > 1 && cork(fd, 1);
 	for (int i = 0; i < READ_BURST; i++) {
 		errno = 0;
-		int rc = mosquitto_loop_read(c->mosq, 1);
+		rc = mosquitto_loop_read(c->mosq, 1);
 		if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) < 0)
-			return rc;
+			break;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			break;
 		if (c->state == CONN_DOWN || c->stop_reading)
-			return MOSQ_ERR_SUCCESS;
+			break;
 	}
+	if (corked && mosquitto_socket(c->mosq) == fd)
+		cork(fd, 0);
+	if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->mosq) < 0 || c->state == CONN_DOWN || c->stop_reading)
+		return rc;
+	fd = mosquitto_socket(c->mosq);
+	if (c->stream && c->state == CONN_UP && fd >= 0)
+		stream_adapt(c, fd, c->read_bytes, at_mark);
 	/* Linux leaves quick-ack mode after use: re-armed per read, for the
 	 * connections that asked (conn_set_quickack) */
-	int fd = mosquitto_socket(c->mosq);
 	if (c->quickack && fd >= 0) {
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
@@ -591,7 +710,9 @@ void conn_handle(struct conn *c, short revents)
 	}
 	int rc = MOSQ_ERR_SUCCESS;
 	if ((revents & POLLIN) || ((revents & (POLLERR | POLLHUP)) && !c->stop_reading))
-		rc = read_packets(c);
+		rc = read_packets(c, true);
+	else if (c->lowat > 1 && c->state == CONN_UP && !c->stop_reading && time_mono_us() >= c->lowat_due)
+		rc = read_packets(c, false); /* the capped wait: what is below the mark */
 	if (c->state == CONN_DOWN || c->state == CONN_WAITING)
 		return;
 	if (rc == MOSQ_ERR_SUCCESS && (revents & POLLOUT) && mosquitto_socket(c->mosq) >= 0)
@@ -620,6 +741,11 @@ void conn_handle(struct conn *c, short revents)
 void conn_set_quickack(struct conn *c, bool on)
 {
 	c->quickack = on;
+}
+
+void conn_set_stream(struct conn *c, bool on)
+{
+	c->stream = on;
 }
 
 void conn_stop_reading(struct conn *c)

@@ -109,6 +109,13 @@ const char *conn_address(const struct conn *c);
  * streams, where it costs CPU on both sides. */
 void conn_set_quickack(struct conn *c, bool on);
 
+/* A connection that reads a stream of messages (mqmon-sub, mqmon-status
+ * -t, the responder): while messages arrive fast, SO_RCVLOWAT lets poll()
+ * wake only once several kilobytes are queued, or after at most 2 ms, so
+ * the broker does not pay to wake us for every message; an idle or slow
+ * stream still wakes at once.  Not for connections that wait for acks. */
+void conn_set_stream(struct conn *c, bool on);
+
 /* Stop reading from the broker (for good): what it sends from now on is
  * neither read nor acknowledged, so a persistent session keeps it for the
  * next run.  For -C: the messages after the last one wanted are not lost. */

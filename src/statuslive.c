@@ -252,6 +252,7 @@ static void subscribe_setup(struct live *l)
 	struct conn_handlers h = {
 	        .ctx = l, .on_connect = on_connect, .on_disconnect = on_disconnect, .on_message = on_message};
 	l->conn = conn_new(l->o->conn, &h);
+	conn_set_stream(l->conn, true);
 	loop_add_conn(l->loop, l->conn);
 	conn_start(l->conn);
 }
