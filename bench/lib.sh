@@ -207,10 +207,14 @@ M_WALL=0
 M_CPU=0
 M_RC=0
 M_BROKER_CPU=0
+M_RSS_KB=0
 measure() {
 	local limit=$1 in=$2 out=$3 err=$4
 	shift 4
 	local pidfile=$BENCH_TMP/measure.pid resfile=$BENCH_TMP/measure.res sub b0 b1
+	local rssfile=$BENCH_TMP/measure.rss rec=${BENCH_RECORD:-}
+	[[ -n $rec && -x ${BENCH_GNU_TIME:=/usr/bin/time} ]] || rec=
+	: >"$rssfile"
 	b0=$(broker_cpu)
 	: >"$pidfile"
 	: >"$resfile"
@@ -219,7 +223,11 @@ measure() {
 		trap - EXIT
 		trap '' INT # our trap stops the command by PID
 		t0=$EPOCHREALTIME
-		timeout -k 2 "$limit" "$@" <"$in" >"$out" 2>"$err" &
+		if [[ -n $rec ]]; then # GNU time for the peak RSS (its own CPU: ~1 ms)
+			timeout -k 2 "$limit" "$BENCH_GNU_TIME" -q -f %M -o "$rssfile" "$@" <"$in" >"$out" 2>"$err" &
+		else
+			timeout -k 2 "$limit" "$@" <"$in" >"$out" 2>"$err" &
+		fi
 		_m_pid=$!
 		echo "$_m_pid" >"$pidfile"
 		_m_rc=0
@@ -242,6 +250,14 @@ measure() {
 		NR == 1 { wall = $2 - $1; rc = $3 }
 		NR == 3 { cpu = sec($1) + sec($2) }
 		END { if (NR < 3) rc = 255; printf "%.6f %.6f %d\n", wall, cpu, rc }' "$resfile")
+	# BENCH_RECORD=FILE (bench/run): one TSV line per measurement: script,
+	# wall s, CPU s, broker CPU s, status, peak RSS kB, stdin, command
+	M_RSS_KB=$(tail -n 1 "$rssfile" 2>/dev/null)
+	[[ $M_RSS_KB =~ ^[0-9]+$ ]] || M_RSS_KB=0
+	if [[ -n ${BENCH_RECORD:-} ]]; then
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${0##*/}" "$M_WALL" "$M_CPU" "$M_BROKER_CPU" "$M_RC" \
+			"$M_RSS_KB" "${in##*/}" "$*" >>"$BENCH_RECORD"
+	fi
 }
 
 # run LIMIT IN OUT ERR CMD... — run CMD (not measured) and wait for it;
