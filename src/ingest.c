@@ -115,10 +115,12 @@ static bool run(struct ingest *g, sqlite3_stmt *st, const char *what, unsigned l
 	return db_fail(g, what, lineno);
 }
 
+/* Every statement is stepped and reset before the text it was given
+ * goes away, so SQLite need not copy it. */
 static void bind_text(sqlite3_stmt *st, int i, const char *s, size_t n)
 {
 	if (s)
-		sqlite3_bind_text(st, i, s, (int)n, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, i, s, (int)n, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
 }

@@ -23,13 +23,32 @@ static bool fail(struct json_err *err, size_t pos, const char *msg)
 	return false;
 }
 
+/* 0x0101…01: a byte's value in every byte of a word */
+#define ONES 0x0101010101010101ULL
+
 /* Scan a string literal at p[i] == '"'; returns the offset after it, or 0. */
 static size_t skip_string(const char *p, size_t n, size_t i, struct json_err *err)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	size_t start = i++;
 	for (;;) {
-		/* fast path over ordinary ASCII */
+		/* fast path over ordinary ASCII: 8 bytes at a time while none
+		 * is a control character, non-ASCII, '"' or '\\' */
+		while (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			uint64_t q = w ^ ONES * '"', b = w ^ ONES * '\\';
+			/* the top bit of a byte: < 0x20, == '"', == '\\', >= 0x80 */
+			uint64_t hit = ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | w;
+			if (hit & ONES * 0x80) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* the lowest flag is a true one (a borrow only runs up) */
+				i += (size_t)__builtin_ctzll(hit & ONES * 0x80) / 8;
+#endif
+				break;
+			}
+			i += 8;
+		}
 		while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
 			i++;
 		if (i >= n) {
@@ -424,12 +443,6 @@ bool json_object_next(const char *p, size_t n, size_t *pos, struct json_member *
 		return fail(err, i, i >= n ? "unterminated object" : "expected ',' or '}'");
 	*pos = i;
 	return true;
-}
-
-bool json_key_is(const struct json_member *m, const char *name)
-{
-	size_t len = strlen(name);
-	return m->key_len == len + 2 && memcmp(m->key + 1, name, len) == 0;
 }
 
 bool json_value_is(const struct json_member *m, const char *text)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -72,8 +73,13 @@ struct json_member {
 };
 bool json_object_begin(const char *p, size_t n, size_t *pos, struct json_err *err);
 bool json_object_next(const char *p, size_t n, size_t *pos, struct json_member *m, struct json_err *err);
-/* True if the key literal equals the plain ASCII name (no escapes). */
-bool json_key_is(const struct json_member *m, const char *name);
+/* True if the key literal equals the plain ASCII name (no escapes).
+ * Inline: with a literal name the length is a constant. */
+static inline bool json_key_is(const struct json_member *m, const char *name)
+{
+	size_t len = strlen(name);
+	return m->key_len == len + 2 && memcmp(m->key + 1, name, len) == 0;
+}
 /* True if the member's value is exactly the JSON text given ("true",
  * "\"base64\""). */
 bool json_value_is(const struct json_member *m, const char *text);

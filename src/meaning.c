@@ -49,6 +49,8 @@ void meaning_reader_free(struct meaning_reader *r)
 	buf_free(&r->names);
 	free(r->metrics);
 	free(r->name_offs);
+	strmap_drain(&r->memo, strmap_free_value, NULL);
+	strmap_free(&r->memo);
 	memset(r, 0, sizeof *r);
 }
 
@@ -146,6 +148,37 @@ static void status_word(struct scan *x)
 
 /* ---- telemetry ---- */
 
+/* strtod(s), without strtod for a plain decimal ("-12.34"): at most 15
+ * digits are an exact integer, 10^k for k <= 22 an exact double, and
+ * one division rounds the quotient as strtod rounds (Clinger). */
+static double number_value(const char *s)
+{
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	const char *p = s;
+	bool neg = *p == '-';
+	p += neg;
+	uint64_t mant = 0;
+	int digits = 0, frac = -1;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			mant = mant * 10 + (uint64_t)(*p - '0');
+			digits++;
+			frac += frac >= 0;
+		} else if (*p == '.' && frac < 0 && digits) {
+			frac = 0;
+		} else {
+			return strtod(s, NULL);
+		}
+	}
+	if (!digits || digits > 15 || frac == 0)
+		return strtod(s, NULL);
+	double v = (double)mant;
+	if (frac > 0)
+		v /= pow10[frac];
+	return neg ? -v : v;
+}
+
 static void add_metric(struct scan *x, const char *num, size_t n)
 {
 	struct meaning_reader *r = x->r;
@@ -160,7 +193,7 @@ static void add_metric(struct scan *x, const char *num, size_t n)
 		r->name_offs = xrealloc(r->name_offs, r->metrics_cap * sizeof *r->name_offs);
 	}
 	r->name_offs[r->nmetrics] = r->names.len;
-	r->metrics[r->nmetrics++] = (struct meaning_metric){NULL, r->path.len, strtod(tmp, NULL)};
+	r->metrics[r->nmetrics++] = (struct meaning_metric){NULL, r->path.len, number_value(tmp)};
 	buf_add(&r->names, r->path.data, r->path.len);
 }
 
@@ -345,6 +378,52 @@ static void resolve(struct scan *x)
 	m->nmetrics = r->nmetrics;
 }
 
+/* rules_classify's answer for a topic, as offsets into the topic */
+struct class_memo {
+	const struct rule *rule;
+	enum rule_kind kind;
+	bool device, key;
+	size_t device_off, device_len, key_off, key_len;
+};
+
+/* Topics kept at most; then the memo starts afresh */
+#define CLASS_MEMO_MAX 4096
+
+/* rules_classify, remembered per topic: matching every rule costs far
+ * more than a look-up, and a fleet's topics repeat. */
+static void classify(struct meaning_reader *r, const struct rules *rules, const char *topic, size_t len,
+                     struct rule_match *rm)
+{
+	if (r->memo_rules != rules || r->memo_v != rules->v || r->memo_n != rules->n || r->memo.n >= CLASS_MEMO_MAX) {
+		strmap_drain(&r->memo, strmap_free_value, NULL);
+		r->memo_rules = rules;
+		r->memo_v = rules->v;
+		r->memo_n = rules->n;
+	}
+	void **slot = strmap_get(&r->memo, topic, len);
+	const struct class_memo *c = slot ? *slot : NULL;
+	if (c) {
+		*rm = (struct rule_match){c->rule,
+		                          c->kind,
+		                          c->device ? topic + c->device_off : NULL,
+		                          c->device_len,
+		                          c->key ? topic + c->key_off : NULL,
+		                          c->key_len};
+		return;
+	}
+	rules_classify(rules, topic, len, rm);
+	struct class_memo *n = xmalloc(sizeof *n);
+	*n = (struct class_memo){rm->rule,
+	                         rm->kind,
+	                         rm->device != NULL,
+	                         rm->key != NULL,
+	                         rm->device ? (size_t)(rm->device - topic) : 0,
+	                         rm->device_len,
+	                         rm->key ? (size_t)(rm->key - topic) : 0,
+	                         rm->key_len};
+	*strmap_put(&r->memo, topic, len) = n;
+}
+
 const struct meaning *meaning_read(struct meaning_reader *r, const struct rules *rules, const struct envelope *e)
 {
 	struct meaning *m = &r->m;
@@ -356,7 +435,7 @@ const struct meaning *meaning_read(struct meaning_reader *r, const struct rules 
 	buf_reset(&r->names);
 	r->nmetrics = 0;
 	struct rule_match rm;
-	rules_classify(rules, e->topic, e->topic_len, &rm);
+	classify(r, rules, e->topic, e->topic_len, &rm);
 	m->rule = rm.rule;
 	m->kind = rm.kind;
 	if (rm.device && rm.device_len) {

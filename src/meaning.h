@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "envelope.h"
 #include "rules.h"
+#include "strmap.h"
 
 /* Deeper members of a telemetry body are not metrics. */
 #define MEANING_METRIC_MAX_DEPTH 32
@@ -79,6 +80,11 @@ struct meaning_reader {
 	size_t nmetrics, metrics_cap;
 	struct meaning m;
 	const char *extra_field; /* set by the caller, e.g. "vehicle_id"; NULL = none */
+	/* each topic's classification under memo_rules (topics repeat) */
+	struct strmap memo;
+	const struct rules *memo_rules;
+	const struct rule *memo_v;
+	size_t memo_n;
 };
 
 void meaning_reader_init(struct meaning_reader *r);
