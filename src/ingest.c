@@ -56,7 +56,18 @@ struct topic_stat {
 struct metric_row {
 	int64_t ts;
 	sqlite3_int64 series;
+	int64_t seq; /* a guess (series_hint), which the primary key checks */
 	double value;
+};
+
+/* A cached series: its id, and the seq its next point at ts should take
+ * (one more than the last point this process stored at that millisecond,
+ * else 0).  Only a hint: a point whose seq is taken goes in on its own
+ * with the next free one, so a live stream, many readings of a series in
+ * one millisecond, need not redo a whole chunk of points one by one. */
+struct series_hint {
+	sqlite3_int64 id;
+	int64_t ts, next;
 };
 
 struct ingest {
@@ -65,8 +76,8 @@ struct ingest {
 	struct rules rules;
 	struct meaning_reader meaning;
 	sqlite3_stmt *ins_message, *upsert_topic, *upsert_device, *update_status, *ins_metric, *ins_metric_chunk,
-	        *sel_series, *ins_series, *sel_state, *upsert_state, *ins_change, *ins_reject, *prune_messages,
-	        *prune_metrics, *prune_changes;
+	        *ins_metric_seq, *sel_series, *ins_series, *sel_state, *upsert_state, *ins_change, *ins_reject,
+	        *prune_messages, *prune_metrics, *prune_changes;
 	struct strmap topics; /* struct topic_stat, this batch's */
 	struct devtable devices; /* this batch's */
 	bool in_tx;
@@ -81,7 +92,7 @@ struct ingest {
 	bool failed;
 	struct metric_row metric_rows[METRIC_CHUNK];
 	size_t nmetric_rows;
-	struct strmap series; /* device and metric -> series id */
+	struct strmap series; /* device and metric -> struct series_hint */
 	struct buf series_key;
 };
 
@@ -276,17 +287,27 @@ static void bind_metric(sqlite3_stmt *st, int first, const struct metric_row *r)
 	sqlite3_bind_double(st, first + 2, r->value);
 }
 
-/* The rows as points: 64 in one statement with seq 0; when one of them
- * is not the first of its series at its millisecond (a replay, two
- * readings at once), the statement stores nothing and every row goes in
- * on its own with the next seq. */
+/* A row with its guessed seq. */
+static void bind_guessed(sqlite3_stmt *st, int first, const struct metric_row *r)
+{
+	sqlite3_bind_int64(st, first, r->ts);
+	sqlite3_bind_int64(st, first + 1, r->series);
+	sqlite3_bind_int64(st, first + 2, r->seq);
+	sqlite3_bind_double(st, first + 3, r->value);
+}
+
+/* The rows as points: 64 in one statement with their guessed seq; when
+ * one of them is taken (a replay, a series cached afresh), the statement
+ * stores nothing and every row goes in on its own, with the next free seq
+ * when its guess is taken.  A guess is one more than a seq stored, so one
+ * that is free is the next free one: the points are the same either way. */
 static bool flush_metrics(struct ingest *g)
 {
 	bool ok = true, one_by_one = g->nmetric_rows < METRIC_CHUNK;
 	if (!one_by_one) {
 		sqlite3_stmt *st = g->ins_metric_chunk;
 		for (size_t i = 0; i < METRIC_CHUNK; i++)
-			bind_metric(st, (int)(3 * i + 1), &g->metric_rows[i]);
+			bind_guessed(st, (int)(4 * i + 1), &g->metric_rows[i]);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -294,17 +315,29 @@ static bool flush_metrics(struct ingest *g)
 		else if (rc != SQLITE_DONE)
 			ok = db_fail(g, "store metrics", 0);
 	}
+	bool guess = true; /* until one is taken: then the guesses are off */
 	for (size_t i = 0; i < g->nmetric_rows && ok && one_by_one; i++) {
-		bind_metric(g->ins_metric, 1, &g->metric_rows[i]);
-		ok = run(g, g->ins_metric, "store metrics", 0);
+		int rc = SQLITE_CONSTRAINT_PRIMARYKEY;
+		if (guess) {
+			bind_guessed(g->ins_metric_seq, 1, &g->metric_rows[i]);
+			rc = sqlite3_step(g->ins_metric_seq);
+			sqlite3_reset(g->ins_metric_seq);
+			guess = rc != SQLITE_CONSTRAINT_PRIMARYKEY;
+		}
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			bind_metric(g->ins_metric, 1, &g->metric_rows[i]);
+			ok = run(g, g->ins_metric, "store metrics", 0);
+		} else if (rc != SQLITE_DONE) {
+			ok = db_fail(g, "store metrics", 0);
+		}
 	}
 	g->nmetric_rows = 0;
 	return ok;
 }
 
-/* The id of the series (device, or none, and metric), added if new;
- * 0 after a database error. */
-static sqlite3_int64 series_id(struct ingest *g, const char *dev, size_t dlen, const char *name, size_t nlen)
+/* The series (device, or none, and metric), added if new; NULL after a
+ * database error. */
+static struct series_hint *series_hint(struct ingest *g, const char *dev, size_t dlen, const char *name, size_t nlen)
 {
 	struct buf *k = &g->series_key;
 	if (!dev)
@@ -316,7 +349,7 @@ static sqlite3_int64 series_id(struct ingest *g, const char *dev, size_t dlen, c
 	buf_add(k, name, nlen);
 	void **slot = strmap_get(&g->series, k->data, k->len);
 	if (slot && *slot)
-		return (sqlite3_int64)(intptr_t)*slot;
+		return *slot;
 	sqlite3_stmt *st = g->sel_series;
 	bind_text(st, 1, dev, dlen);
 	bind_text(st, 2, name, nlen);
@@ -326,29 +359,35 @@ static sqlite3_int64 series_id(struct ingest *g, const char *dev, size_t dlen, c
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		db_fail(g, "read a series", 0);
-		return 0;
+		return NULL;
 	}
 	if (!id) {
 		st = g->ins_series;
 		bind_text(st, 1, dev, dlen);
 		bind_text(st, 2, name, nlen);
 		if (!run(g, st, "store a series", 0))
-			return 0;
+			return NULL;
 		id = sqlite3_last_insert_rowid(g->st->db);
 	}
 	if (g->series.n >= SERIES_CACHE_MAX)
-		strmap_free(&g->series);
-	*strmap_put(&g->series, k->data, k->len) = (void *)(intptr_t)id;
-	return id;
+		strmap_drain(&g->series, strmap_free_value, NULL);
+	struct series_hint *h = xmalloc(sizeof *h);
+	*h = (struct series_hint){id, INT64_MIN, 0};
+	*strmap_put(&g->series, k->data, k->len) = h;
+	return h;
 }
 
 static bool store_metrics(struct ingest *g, const struct meaning *m, int64_t ts_ms)
 {
 	for (size_t i = 0; i < m->nmetrics; i++) {
-		sqlite3_int64 id = series_id(g, m->device, m->device_len, m->metrics[i].name, m->metrics[i].name_len);
-		if (!id)
+		struct series_hint *h =
+		        series_hint(g, m->device, m->device_len, m->metrics[i].name, m->metrics[i].name_len);
+		if (!h)
 			return false;
-		g->metric_rows[g->nmetric_rows++] = (struct metric_row){ts_ms, id, m->metrics[i].value};
+		int64_t seq = h->ts == ts_ms ? h->next : 0;
+		h->ts = ts_ms;
+		h->next = seq + 1;
+		g->metric_rows[g->nmetric_rows++] = (struct metric_row){ts_ms, h->id, seq, m->metrics[i].value};
 		if (g->nmetric_rows == METRIC_CHUNK && !flush_metrics(g))
 			return false;
 	}
@@ -505,7 +544,7 @@ static const char sql_upsert_topic[] =
         " last_enc = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_enc ELSE last_enc END,"
         " last_payload = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_payload ELSE last_payload END,"
         " last_seen = max(last_seen, excluded.last_seen)";
-static const char sql_ins_metric_chunk[] = "INSERT INTO points(ts_ms, series, seq, value) VALUES (?,?,0,?)";
+static const char sql_ins_metric_chunk[] = "INSERT INTO points(ts_ms, series, seq, value) VALUES (?,?,?,?)";
 static const char sql_ins_metric[] =
         "INSERT INTO points(ts_ms, series, seq, value) VALUES (?1, ?2,"
         " (SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1 AND series = ?2), ?3)";
@@ -546,7 +585,7 @@ static bool prepare_all(struct ingest *g)
 	devices_sql(&upsert_device, &update_status);
 	buf_adds(&chunk, sql_ins_metric_chunk);
 	for (int i = 1; i < METRIC_CHUNK; i++)
-		buf_adds(&chunk, ",(?,?,0,?)");
+		buf_adds(&chunk, ",(?,?,?,?)");
 	struct {
 		sqlite3_stmt **st;
 		const char *sql;
@@ -557,6 +596,7 @@ static bool prepare_all(struct ingest *g)
 	        {&g->update_status, buf_cstr(&update_status)},
 	        {&g->ins_metric, sql_ins_metric},
 	        {&g->ins_metric_chunk, buf_cstr(&chunk)},
+	        {&g->ins_metric_seq, sql_ins_metric_chunk},
 	        {&g->sel_series, "SELECT id FROM series WHERE device IS ?1 AND metric = ?2"},
 	        {&g->ins_series, "INSERT INTO series(device, metric) VALUES (?1, ?2)"},
 	        {&g->sel_state, sql_sel_state},
@@ -581,7 +621,7 @@ static void finalize_all(struct ingest *g)
 	sqlite3_stmt *all[] = {g->ins_message,      g->upsert_topic,   g->upsert_device, g->update_status,
 	                       g->ins_metric,       g->sel_state,      g->upsert_state,  g->ins_change,
 	                       g->ins_reject,       g->prune_messages, g->prune_metrics, g->prune_changes,
-	                       g->ins_metric_chunk, g->sel_series,     g->ins_series};
+	                       g->ins_metric_chunk, g->sel_series,     g->ins_series,    g->ins_metric_seq};
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(all); i++)
 		sqlite3_finalize(all[i]);
 }
@@ -609,6 +649,8 @@ static bool prune_old(struct ingest *g)
 		if (!run(g, list[i], "delete old rows (--retain)", 0))
 			return false;
 	}
+	/* a seq guessed from a point deleted would leave a gap: guess afresh */
+	strmap_drain(&g->series, strmap_free_value, NULL);
 	loop_timer_at(&g->prune_due, time_mono_ms() + PRUNE_EVERY_MS);
 	return commit(g);
 }
@@ -706,6 +748,7 @@ static void teardown(struct ingest *g)
 	rules_free(&g->rules);
 	meaning_reader_free(&g->meaning);
 	buf_free(&g->scratch);
+	strmap_drain(&g->series, strmap_free_value, NULL);
 	strmap_free(&g->series);
 	buf_free(&g->series_key);
 	linereader_free(&g->lr);
