@@ -258,20 +258,28 @@ static char *url_decode(const char *s, size_t n)
 	return out;
 }
 
-/* The text of a URL (or of something meant as one) for a message: the
- * password of "user:pass@host" shown as "***", so that no error ever
- * prints it. */
-static const char *url_shown(const char *url)
+/* Where the password of "[scheme://]user:pass@host/..." lies: between
+ * *colon and *at.  A '/' left unencoded in it ("user:pa/ss@host") still
+ * counts, so that no message shows it. */
+static bool url_password(const char *url, const char **colon, const char **at)
 {
-	static char shown[512];
 	const char *scheme = strstr(url, "://");
 	const char *auth = scheme ? scheme + 3 : url;
 	size_t alen = strcspn(auth, "/");
-	const char *at = memrchr(auth, '@', alen);
-	if (!at) /* "user:pa/ss@host": a '/' left unencoded in the password */
-		at = strchr(auth + alen, '@');
-	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (!colon)
+	*at = memrchr(auth, '@', alen);
+	if (!*at)
+		*at = strchr(auth + alen, '@');
+	*colon = *at ? memchr(auth, ':', (size_t)(*at - auth)) : NULL;
+	return *colon != NULL;
+}
+
+/* The text of a URL (or of something meant as one) for a message: the
+ * password shown as "***", so that no error ever prints it. */
+static const char *url_shown(const char *url)
+{
+	static char shown[512];
+	const char *colon, *at;
+	if (!url_password(url, &colon, &at))
 		snprintf(shown, sizeof shown, "%s", url);
 	else
 		snprintf(shown, sizeof shown, "%.*s***%s", (int)(colon + 1 - url), url, at);
@@ -604,15 +612,6 @@ struct file_ctx {
 	bool holds_password; /* password = …, or a url = with user:pass@ */
 };
 
-static bool url_has_password(const char *url)
-{
-	const char *scheme = strstr(url, "://");
-	const char *auth = scheme ? scheme + 3 : url;
-	size_t alen = strcspn(auth, "/");
-	const char *at = memrchr(auth, '@', alen);
-	return at && memchr(auth, ':', (size_t)(at - auth));
-}
-
 static bool config_entry(void *ctx, const struct conffile_entry *e)
 {
 	struct file_ctx *fc = ctx;
@@ -622,8 +621,9 @@ static bool config_entry(void *ctx, const struct conffile_entry *e)
 	/* [mqmon] is the shared part again, like the lines before any header */
 	bool shared = !e->section || strcmp(e->section, "mqmon") == 0;
 	/* in any section: the file holds it, whichever program it is for */
+	const char *colon, *at;
 	if (e->key && e->value &&
-	    (strcmp(e->key, "password") == 0 || (strcmp(e->key, "url") == 0 && url_has_password(e->value))))
+	    (strcmp(e->key, "password") == 0 || (strcmp(e->key, "url") == 0 && url_password(e->value, &colon, &at))))
 		fc->holds_password = true;
 	if (!e->key) {
 		static const char *const known[] = {"mqmon",     "mqmon-sub",   "mqmon-pub",
