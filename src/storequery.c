@@ -259,29 +259,19 @@ static void where_topics(struct sql *q, const struct storequery_opts *o, const c
 		buf_printf(&q->text, " AND mqmon_topic_match(%s)", col);
 }
 
-/* AND ts >= ? AND ts < ? for --since and --until */
-static void where_time(struct sql *q, const struct storequery_opts *o)
+/* AND ts >= ? AND ts < ? for --since and --until: on the ts text of the
+ * messages, or on the points' ts_ms */
+static void where_time(struct sql *q, const struct storequery_opts *o, bool points)
 {
+	const char *col = points ? "ts_ms" : "ts";
+	void (*arg)(struct sql *, int64_t) = points ? sql_int : sql_ts;
 	if (o->has_since) {
-		buf_adds(&q->text, " AND ts >= ");
-		sql_ts(q, o->since_ms);
+		buf_printf(&q->text, " AND %s >= ", col);
+		arg(q, o->since_ms);
 	}
 	if (o->has_until) {
-		buf_adds(&q->text, " AND ts < ");
-		sql_ts(q, o->until_ms);
-	}
-}
-
-/* AND ts_ms >= ? AND ts_ms < ? for --since and --until, on the points */
-static void where_time_ms(struct sql *q, const struct storequery_opts *o)
-{
-	if (o->has_since) {
-		buf_adds(&q->text, " AND ts_ms >= ");
-		sql_int(q, o->since_ms);
-	}
-	if (o->has_until) {
-		buf_adds(&q->text, " AND ts_ms < ");
-		sql_int(q, o->until_ms);
+		buf_printf(&q->text, " AND %s < ", col);
+		arg(q, o->until_ms);
 	}
 }
 
@@ -438,7 +428,7 @@ static void query_sql(struct sql *q, const struct storequery_opts *o)
 		buf_adds(&q->text, " AND device = ");
 		sql_text(q, o->device, strlen(o->device));
 	}
-	where_time(q, o);
+	where_time(q, o, false);
 	where_topics(q, o, "topic");
 	buf_adds(&q->text, " ORDER BY ts, id");
 	/* the first N of each database hold the first N of the merge */
@@ -719,7 +709,7 @@ static void series_sql(struct sql *q, const struct storequery_opts *o)
 	buf_adds(&q->text, " AND metric = ");
 	sql_text(q, o->metric, strlen(o->metric));
 	buf_adds(&q->text, ")");
-	where_time_ms(q, o);
+	where_time(q, o, true);
 	buf_adds(&q->text, " ORDER BY ts_ms, seq");
 	if (!o->every_ms)
 		sql_limit(q, o->limit);
@@ -933,7 +923,7 @@ int storequery_metrics(const struct storequery_opts *o)
 		sql_text(&q, o->device, strlen(o->device));
 		buf_addc(&q.text, ')');
 	}
-	where_time_ms(&q, o);
+	where_time(&q, o, true);
 	/* the last value: the sample at the last time (through the primary
 	 * key), the one stored last on a tie */
 	buf_adds(
