@@ -544,7 +544,7 @@ static const char sql_upsert_topic[] =
         " last_enc = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_enc ELSE last_enc END,"
         " last_payload = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_payload ELSE last_payload END,"
         " last_seen = max(last_seen, excluded.last_seen)";
-static const char sql_ins_metric_chunk[] = "INSERT INTO points(ts_ms, series, seq, value) VALUES (?,?,?,?)";
+static const char sql_ins_point[] = "INSERT INTO points(ts_ms, series, seq, value) VALUES (?,?,?,?)";
 static const char sql_ins_metric[] =
         "INSERT INTO points(ts_ms, series, seq, value) VALUES (?1, ?2,"
         " (SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1 AND series = ?2), ?3)";
@@ -583,7 +583,7 @@ static bool prepare_all(struct ingest *g)
 {
 	struct buf upsert_device = BUF_INIT, update_status = BUF_INIT, chunk = BUF_INIT;
 	devices_sql(&upsert_device, &update_status);
-	buf_adds(&chunk, sql_ins_metric_chunk);
+	buf_adds(&chunk, sql_ins_point);
 	for (int i = 1; i < METRIC_CHUNK; i++)
 		buf_adds(&chunk, ",(?,?,?,?)");
 	struct {
@@ -596,7 +596,7 @@ static bool prepare_all(struct ingest *g)
 	        {&g->update_status, buf_cstr(&update_status)},
 	        {&g->ins_metric, sql_ins_metric},
 	        {&g->ins_metric_chunk, buf_cstr(&chunk)},
-	        {&g->ins_metric_seq, sql_ins_metric_chunk},
+	        {&g->ins_metric_seq, sql_ins_point},
 	        {&g->sel_series, "SELECT id FROM series WHERE device IS ?1 AND metric = ?2"},
 	        {&g->ins_series, "INSERT INTO series(device, metric) VALUES (?1, ?2)"},
 	        {&g->sel_state, sql_sel_state},
