@@ -165,8 +165,10 @@ bool cmdproto_read(struct cmdproto_msg *msg, const char *p, size_t n, const char
 		}
 	}
 	json_object_object_get_ex(msg->root, "status", &msg->status);
-	if (json_object_object_get_ex(msg->root, "command", &v) && json_object_is_type(v, json_type_string))
+	if (json_object_object_get_ex(msg->root, "command", &v) && json_object_is_type(v, json_type_string)) {
 		msg->command = json_object_get_string(v);
+		msg->command_len = (size_t)json_object_get_string_len(v);
+	}
 	if (json_object_object_get_ex(msg->root, "params", &v))
 		msg->params = v;
 	return true;

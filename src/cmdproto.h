@@ -49,6 +49,7 @@ struct cmdproto_msg {
 	char id_text[32]; /* a numeric id, as text */
 	struct json_object *status; /* borrowed from root; NULL if none */
 	const char *command; /* commands: the command member, or NULL */
+	size_t command_len; /* more than strlen(command) when it holds a NUL */
 	struct json_object *params; /* commands: borrowed; NULL if none */
 };
 

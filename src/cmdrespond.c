@@ -142,10 +142,8 @@ static void on_message(void *ctx, const struct mosquitto_message *m, const mosqu
 		return;
 	}
 	/* what would cut or widen the topic answered on: not answered */
-	struct json_object *cv;
 	const char *why;
-	if (cmd.command && json_object_object_get_ex(cmd.root, "command", &cv) &&
-	    (size_t)json_object_get_string_len(cv) != strlen(cmd.command)) {
+	if (cmd.command && cmd.command_len != strlen(cmd.command)) {
 		mqmon_warn("%s: a command name with a NUL character: not answered", m->topic);
 		cmdproto_msg_free(&cmd);
 		return;
