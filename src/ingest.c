@@ -30,6 +30,7 @@
 #include "mqmon.h"
 #include "out.h"
 #include "props.h"
+#include "readahead.h"
 #include "rules.h"
 #include "store.h"
 #include "strmap.h"
@@ -74,7 +75,7 @@ struct ingest {
 	const struct ingest_opts *o;
 	struct store *st;
 	struct rules rules;
-	struct meaning_reader meaning;
+	struct readahead ra; /* lines decoded ahead, on a second thread */
 	sqlite3_stmt *ins_message, *upsert_topic, *upsert_device, *update_status, *ins_metric, *ins_metric_chunk,
 	        *ins_metric_seq, *sel_series, *ins_series, *sel_state, *upsert_state, *ins_change, *ins_reject,
 	        *prune_messages, *prune_metrics, *prune_changes;
@@ -87,7 +88,6 @@ struct ingest {
 	struct linereader lr;
 	int in_flags; /* the input's file status flags before ours, or -1 */
 	unsigned long rejected;
-	struct buf scratch;
 	struct out tee;
 	bool failed;
 	struct metric_row metric_rows[METRIC_CHUNK];
@@ -471,9 +471,10 @@ static bool store_reject(struct ingest *g, const struct line *ln, const char *wh
 	return true;
 }
 
-static bool insert_message(struct ingest *g, const struct envelope *e, const struct meaning *m, const char *ts,
-                           unsigned long lineno)
+static bool insert_message(struct ingest *g, const struct read_line *rl, const char *ts)
 {
+	const struct envelope *e = &rl->e;
+	const struct meaning *m = &rl->m;
 	sqlite3_stmt *st = g->ins_message;
 	bind_str(st, 1, ts);
 	bind_text(st, 2, e->topic, e->topic_len);
@@ -482,21 +483,22 @@ static bool insert_message(struct ingest *g, const struct envelope *e, const str
 	sqlite3_bind_int(st, 5, e->retain > 0);
 	bind_str(st, 6, envelope_enc_name(e->enc));
 	bind_body(st, 7, e->enc, e->payload, e->payload_len);
-	buf_reset(&g->scratch);
-	if (e->props && props_write_json(&g->scratch, e->props))
-		sqlite3_bind_text(st, 8, g->scratch.data, (int)g->scratch.len, SQLITE_STATIC);
-	return run(g, st, "store the message", lineno);
+	if (rl->props_json)
+		sqlite3_bind_text(st, 8, rl->props_json, (int)rl->props_json_len, SQLITE_STATIC);
+	return run(g, st, "store the message", rl->ln.lineno);
 }
 
-static bool store_message(struct ingest *g, const struct envelope *e, const struct line *ln)
+static bool store_message(struct ingest *g, const struct read_line *rl)
 {
+	const struct envelope *e = &rl->e;
+	const struct meaning *m = &rl->m;
+	const struct line *ln = &rl->ln;
 	int64_t ts_ms = e->has_ts ? e->ts_ms : time_now_ms();
 	char ts[TIME_RFC3339_LEN + 1];
 	time_format_ms(ts_ms, ts);
-	const struct meaning *m = meaning_read(&g->meaning, &g->rules, e);
 	if (!begin(g))
 		return false;
-	bool ok = insert_message(g, e, m, ts, ln->lineno);
+	bool ok = insert_message(g, rl, ts);
 	if (ok) {
 		note_topic(g, e, ts, m);
 		devtable_note(&g->devices, m, e, ts_ms);
@@ -509,26 +511,74 @@ static bool store_message(struct ingest *g, const struct envelope *e, const stru
 	return ok;
 }
 
-static bool ingest_line(struct ingest *g, struct envelope_decoder *dec, const struct line *ln)
+static bool store_line(struct ingest *g, const struct read_line *rl)
 {
+	const struct line *ln = &rl->ln;
 	if (g->o->tee) {
 		struct buf *b = out_buf(&g->tee);
 		buf_add(b, ln->data, ln->len);
 		buf_addc(b, '\n');
 		out_commit(&g->tee);
 	}
-	if (line_is_blank(ln))
-		return true; /* whitespace between values is nothing, as in jq */
-	struct envelope e;
-	char err[512];
-	enum envelope_result r = envelope_decode(dec, ln->data, ln->len, &e, err, sizeof err);
-	if (r == ENVELOPE_EVENT)
-		return g->o->strict ? store_reject(g, ln, "an event line, not a message (--strict)") : true;
-	if (r == ENVELOPE_ERROR)
-		return store_reject(g, ln, err);
-	if (!e.topic)
-		return store_reject(g, ln, "no \"topic\"");
-	return store_message(g, &e, ln);
+	switch (rl->kind) {
+	case READ_BLANK: return true;
+	case READ_EVENT: return g->o->strict ? store_reject(g, ln, "an event line, not a message (--strict)") : true;
+	case READ_ERROR: return store_reject(g, ln, rl->err);
+	case READ_MESSAGE: break;
+	}
+	return store_message(g, rl);
+}
+
+static void store_one(struct ingest *g, const struct read_line *rl)
+{
+	store_line(g, rl);
+	if (g->pending >= g->o->batch)
+		commit(g);
+}
+
+static void store_batch(struct ingest *g, const struct read_batch *b)
+{
+	for (size_t i = 0; i < b->n && !g->failed; i++)
+		store_one(g, &b->lines[i]);
+}
+
+/* Every line read so far, stored: what is still being decoded, then what
+ * came since. */
+static void store_what_is_read(struct ingest *g)
+{
+	const struct read_batch *b;
+	while ((b = readahead_flush(&g->ra)))
+		store_batch(g, b);
+}
+
+/* The lines waiting in the input.  A full batch goes to be decoded while
+ * the one before it is stored, and reading goes on while the input has
+ * more at once; when it pauses, what is left is stored.  Back to the loop
+ * (its timers, signals) at least every --flush-ms. */
+static void store_lines(struct ingest *g)
+{
+	int64_t until = time_mono_ms() + g->o->flush_ms;
+	for (;;) {
+		struct line ln;
+		while (!g->failed && linereader_next(&g->lr, &ln)) {
+			if (ln.len > READAHEAD_LINE_MAX) {
+				store_what_is_read(g);
+				if (!g->failed)
+					store_one(g, readahead_now(&g->ra, &ln));
+			} else if (readahead_add(&g->ra, &ln)) {
+				const struct read_batch *b = readahead_send(&g->ra);
+				if (b)
+					store_batch(g, b);
+			}
+		}
+		if (g->failed || !readahead_pending(&g->ra))
+			return;
+		/* the input is non-blocking (setup): a read that would wait
+		 * fails at once */
+		if (g->lr.eof || g->in_flags < 0 || time_mono_ms() >= until || linereader_fill(&g->lr) < 0)
+			break;
+	}
+	store_what_is_read(g);
 }
 
 /* ---- setup ---- */
@@ -681,16 +731,9 @@ static void on_stdin(void *ctx, short revents)
  * what it had. */
 static void read_all(struct ingest *g, struct loop *l)
 {
-	struct envelope_decoder dec;
-	envelope_decoder_init(&dec);
 	int64_t draining = 0; /* after a signal: read on until then */
 	while (!g->failed) {
-		struct line ln;
-		while (!g->failed && linereader_next(&g->lr, &ln)) {
-			ingest_line(g, &dec, &ln);
-			if (g->pending >= g->o->batch)
-				commit(g);
-		}
+		store_lines(g);
 		if (g->failed || g->lr.eof || g->lr.error || out_closed(&g->tee))
 			break; /* --tee into a closed pipe: finish quietly */
 		if (g->in_tx && !g->flush_due.due)
@@ -707,7 +750,6 @@ static void read_all(struct ingest *g, struct loop *l)
 		if (!draining && loop_signal(l))
 			draining = time_mono_ms() + DRAIN_MAX_MS;
 	}
-	envelope_decoder_free(&dec);
 }
 
 /* Open the database and get ready; false after reporting why not. */
@@ -745,9 +787,8 @@ static void teardown(struct ingest *g)
 	finalize_all(g);
 	strmap_free(&g->topics);
 	devtable_free(&g->devices);
+	readahead_free(&g->ra);
 	rules_free(&g->rules);
-	meaning_reader_free(&g->meaning);
-	buf_free(&g->scratch);
 	strmap_drain(&g->series, strmap_free_value, NULL);
 	strmap_free(&g->series);
 	buf_free(&g->series_key);
@@ -763,7 +804,7 @@ int ingest_run(const struct ingest_opts *o)
 	signal(SIGXFSZ, SIG_IGN);
 	out_init(&g.tee, STDOUT_FILENO);
 	linereader_init(&g.lr, o->in_fd);
-	meaning_reader_init(&g.meaning);
+	readahead_init(&g.ra, &g.rules);
 	devtable_init(&g.devices);
 	struct loop *l = loop_new();
 	int status = MQMON_EXIT_OK;

@@ -5,7 +5,7 @@
 UNIT_TESTS = \
 	tests/check_utf8 tests/check_base64 tests/check_json tests/check_timeutil \
 	tests/check_topic tests/check_linereader tests/check_out tests/check_opt \
-	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap tests/check_cmdproto \
+	tests/check_envelope tests/check_conn tests/check_rowfmt tests/check_loop tests/check_devtable tests/check_log tests/check_strmap tests/check_arena tests/check_cmdproto \
 	tests/check_alert tests/check_fleet
 
 check_PROGRAMS = $(UNIT_TESTS) tests/freeport tests/meaning_dump $(FUZZ_REPLAY)
@@ -57,6 +57,9 @@ tests_check_log_SOURCES = tests/check_log.c tests/check_main.h
 tests_check_log_CFLAGS = $(UNIT_CFLAGS)
 tests_check_log_LDADD = $(UNIT_LDADD)
 
+tests_check_arena_SOURCES = tests/check_arena.c tests/check_main.h
+tests_check_arena_CFLAGS = $(UNIT_CFLAGS)
+tests_check_arena_LDADD = $(UNIT_LDADD)
 tests_check_strmap_SOURCES = tests/check_strmap.c tests/check_main.h
 tests_check_strmap_CFLAGS = $(UNIT_CFLAGS)
 tests_check_strmap_LDADD = $(UNIT_LDADD)
@@ -104,6 +107,7 @@ INTEG_TESTS = \
 	tests/status-check.sh \
 	tests/meaning-golden.sh \
 	tests/store-ingest.sh \
+	tests/store-readahead.sh \
 	tests/store-durability.sh \
 	tests/store-query.sh \
 	tests/completion-db.sh \

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# mqmon-store decodes a file's lines a batch ahead on a second thread
+# (src/readahead.c) and a trickle of lines on the spot: both must leave the
+# same database, row for row, and the same --tee output.  The input crosses
+# many batches with rejects, events, blank lines, long lines (decoded in
+# place, between batches), escaped topics, properties, base64 bodies,
+# states, ties at one millisecond and times out of order.
+. "${srcdir:-.}/tests/lib.sh"
+require_cmd sqlite3
+
+N=3000
+awk -v n="$N" 'BEGIN {
+	srand(7)
+	long = "0123456789abcdef"   # to 128 KiB: longer than a batch takes
+	while (length(long) < 131072)
+		long = long long
+	for (i = 1; i <= n; i++) {
+		ms = 60000 + i * 10                   # after 10:00:00.000
+		if (i % 211 == 0) ms -= 5000          # out of order
+		if (i % 13 == 0) ms = 60000 + (i - 1) * 10   # a tie with the line before
+		s = int(ms / 1000)
+		ts = sprintf("2025-01-28T10:%02d:%02d.%03dZ", int(s / 60), s % 60, ms % 1000)
+		d = sprintf("ESP32_%03d", i % 20)
+		if (i % 97 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/telemetry\",\"payload\":{" ; continue }
+		if (i % 89 == 0) { print "{\"ts\":\"" ts "\",\"event\":\"offline\",\"device\":\"" d "\"}"; continue }
+		if (i % 101 == 0) { print "   "; continue }
+		if (i == 1500 || i == 2500) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/telemetry\",\"payload\":{\"device_id\":\"" d "\",\"blob\":\"" long "\",\"temperature\":" i "}}"; continue }
+		if (i % 7 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/relay/0/status\",\"payload\":{\"device_id\":\"" d "\",\"state\":" (rand() < 0.5 ? "true" : "false") "}}"; continue }
+		if (i % 17 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"misc/q\\\"" i "\\\"\",\"props\":{\"content_type\":\"text/plain\",\"user\":{\"n\":\"" i "\"}},\"payload\":\"x\\u00e9" i "\"}"; continue }
+		if (i % 19 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"misc/bin\",\"enc\":\"base64\",\"payload\":\"/wAB\"}"; continue }
+		if (i % 23 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/status\",\"retain\":true,\"payload\":{\"device_id\":\"" d "\",\"status\":\"" (i % 2 ? "online" : "offline") "\",\"ip_address\":\"10.0.0." i % 250 "\"}}"; continue }
+		printf "{\"ts\":\"%s\",\"topic\":\"autocore/%s/telemetry\",\"qos\":1,\"payload\":{\"device_id\":\"%s\",\"temperature\":%.1f,\"sensors\":{\"n\":%d,\"v\":[%d,%d]}}}\n", ts, d, d, 15 + rand() * 20, i, i, -i
+	}
+}' >"$T/in.ndjson" || hard_error "making the input"
+bad=$(awk 'NR % 97 == 0' "$T/in.ndjson" | wc -l)
+
+# the file at once: batches decoded on the second thread (-d says so)
+st=0
+mqmon-store -d --db "$T/file.db" --tee <"$T/in.ndjson" >"$T/file.tee" 2>"$T/file.err" || st=$?
+assert_eq 65 "$st" "exit status with rejected lines"
+assert_contains "$T/file.err" "decoding input on a second thread"
+cmp "$T/in.ndjson" "$T/file.tee" || fail "--tee output differs from the input (file)"
+assert_eq "$bad" "$(grep -c ': line [0-9]*: ' "$T/file.err")" "one error line per rejected line"
+assert_contains "$T/file.err" "mqmon-store: line 97: " "mqmon-store: line 2910: "
+
+# the same lines trickling in, a few at a time with pauses: decoded on the
+# spot, never a full batch
+st=0
+awk '{ print; fflush() } NR % 10 == 0 { system("sleep 0.01") }' "$T/in.ndjson" |
+	mqmon-store -d --db "$T/trickle.db" --tee >"$T/trickle.tee" 2>"$T/trickle.err" || st=$?
+assert_eq 65 "$st" "exit status with rejected lines (trickle)"
+cmp "$T/in.ndjson" "$T/trickle.tee" || fail "--tee output differs from the input (trickle)"
+! grep -q "second thread" "$T/trickle.err" || fail "a trickle of lines started the second thread"
+diff <(grep ': line ' "$T/file.err") <(grep ': line ' "$T/trickle.err") >&2 || fail "the errors differ"
+
+dump() { # DB — every table's rows in their stored order, ingest times left out
+	sqlite3 -batch "$1" "
+	SELECT 'm', id, ts, topic, device, qos, retain, enc, hex(payload), props FROM messages ORDER BY id;
+	SELECT 'r', line, error, hex(input) FROM rejects ORDER BY id;
+	SELECT 't', topic, kind, device, first_seen, last_seen, count, last_enc, hex(last_payload) FROM topics ORDER BY topic;
+	SELECT 'd', device, online, status, last_seen, first_seen, messages, ip_address, fields, status_topic, status_ts FROM devices ORDER BY device;
+	SELECT 's', device, key, value, ts FROM states ORDER BY device, key;
+	SELECT 'c', ts, device, key, old_value, new_value FROM state_changes ORDER BY rowid;
+	SELECT 'p', ts, device, metric, value FROM metrics;
+	PRAGMA integrity_check;"
+}
+dump "$T/file.db" >"$T/file.dump"
+dump "$T/trickle.db" >"$T/trickle.dump"
+diff -u "$T/trickle.dump" "$T/file.dump" >&2 || fail "the databases differ"
+
+# and the dump holds what the input says, so equal is not equally empty
+good=$(grep -c '"topic"' "$T/in.ndjson")
+assert_eq $((good - bad)) "$(grep -c '^m|' "$T/file.dump")" "messages stored"
+assert_eq "$bad" "$(grep -c '^r|' "$T/file.dump")" "rejects stored"
+assert_eq "$(awk -F'|' '$1 == "m" { print $2 }' "$T/file.dump" | paste -sd,)" "$(seq 1 $((good - bad)) | paste -sd,)" \
+	"message ids in input order"
+assert_eq "3000.0|-3000.0" "$(sqlite3 "$T/file.db" "SELECT max(value), min(value) FROM metrics WHERE metric LIKE 'sensors.v.%'")" \
+	"the last telemetry line's readings"
+assert_eq 2 "$(sqlite3 "$T/file.db" "SELECT count(*) FROM messages WHERE length(payload) > 100000")" "the two long lines"
+assert_eq ok "$(tail -n 1 "$T/file.dump")" "integrity"
+exit 0
