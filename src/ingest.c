@@ -50,6 +50,16 @@ struct topic_stat {
  * far less than 64 single ones, and a telemetry body brings several. */
 #define METRIC_CHUNK 64
 
+/* Message rows too, 32 a statement: a statement's own cost (its start,
+ * its end) was a sixth of a message's insert.  They wait at most until the
+ * batch of lines they point into is done (store_batch). */
+#define MESSAGE_CHUNK 32
+
+struct message_row {
+	char ts[TIME_RFC3339_LEN + 1];
+	const struct read_line *rl;
+};
+
 /* The series ids known (device and metric -> id): at most this many, then
  * the cache starts afresh */
 #define SERIES_CACHE_MAX 100000
@@ -76,9 +86,9 @@ struct ingest {
 	struct store *st;
 	struct rules rules;
 	struct readahead ra; /* lines decoded ahead, on a second thread */
-	sqlite3_stmt *ins_message, *upsert_topic, *upsert_device, *update_status, *ins_metric, *ins_metric_chunk,
-	        *ins_metric_seq, *sel_series, *ins_series, *sel_state, *upsert_state, *ins_change, *ins_reject,
-	        *prune_messages, *prune_metrics, *prune_changes;
+	sqlite3_stmt *ins_message, *ins_messages, *upsert_topic, *upsert_device, *update_status, *ins_metric,
+	        *ins_metric_chunk, *ins_metric_seq, *sel_series, *ins_series, *sel_state, *upsert_state, *ins_change,
+	        *ins_reject, *prune_messages, *prune_metrics, *prune_changes;
 	struct strmap topics; /* struct topic_stat, this batch's */
 	struct devtable devices; /* this batch's */
 	bool in_tx;
@@ -92,11 +102,14 @@ struct ingest {
 	bool failed;
 	struct metric_row metric_rows[METRIC_CHUNK];
 	size_t nmetric_rows;
+	struct message_row message_rows[MESSAGE_CHUNK];
+	size_t nmessage_rows;
 	struct strmap series; /* device and metric -> struct series_hint */
 	struct buf series_key;
 };
 
 static bool flush_metrics(struct ingest *g);
+static bool flush_messages(struct ingest *g);
 
 /* ---- database failures: fatal, with the data committed so far intact ---- */
 
@@ -232,7 +245,7 @@ static bool commit(struct ingest *g)
 {
 	if (!g->in_tx)
 		return !g->failed;
-	if (!g->failed)
+	if (!g->failed && flush_messages(g))
 		flush_metrics(g);
 	strmap_drain(&g->topics, flush_topic, g);
 	devtable_flush(&g->devices, true, flush_device, g);
@@ -471,21 +484,56 @@ static bool store_reject(struct ingest *g, const struct line *ln, const char *wh
 	return true;
 }
 
-static bool insert_message(struct ingest *g, const struct read_line *rl, const char *ts)
+static void bind_message(sqlite3_stmt *st, int first, const struct message_row *r)
 {
-	const struct envelope *e = &rl->e;
-	const struct meaning *m = &rl->m;
-	sqlite3_stmt *st = g->ins_message;
-	bind_str(st, 1, ts);
-	bind_text(st, 2, e->topic, e->topic_len);
-	bind_text(st, 3, m->device, m->device_len);
-	sqlite3_bind_int(st, 4, e->qos > 0 ? e->qos : 0);
-	sqlite3_bind_int(st, 5, e->retain > 0);
-	bind_str(st, 6, envelope_enc_name(e->enc));
-	bind_body(st, 7, e->enc, e->payload, e->payload_len);
-	if (rl->props_json)
-		sqlite3_bind_text(st, 8, rl->props_json, (int)rl->props_json_len, SQLITE_STATIC);
-	return run(g, st, "store the message", rl->ln.lineno);
+	const struct envelope *e = &r->rl->e;
+	const struct meaning *m = &r->rl->m;
+	bind_str(st, first, r->ts);
+	bind_text(st, first + 1, e->topic, e->topic_len);
+	bind_text(st, first + 2, m->device, m->device_len);
+	sqlite3_bind_int(st, first + 3, e->qos > 0 ? e->qos : 0);
+	sqlite3_bind_int(st, first + 4, e->retain > 0);
+	bind_str(st, first + 5, envelope_enc_name(e->enc));
+	bind_body(st, first + 6, e->enc, e->payload, e->payload_len);
+	if (r->rl->props_json)
+		sqlite3_bind_text(st, first + 7, r->rl->props_json, (int)r->rl->props_json_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, first + 7);
+}
+
+/* The message rows waiting, in order: a full chunk in one statement, a
+ * part one by one. */
+static bool flush_messages(struct ingest *g)
+{
+	size_t n = g->nmessage_rows;
+	g->nmessage_rows = 0;
+	if (n == MESSAGE_CHUNK) {
+		for (size_t i = 0; i < n; i++)
+			bind_message(g->ins_messages, (int)(8 * i + 1), &g->message_rows[i]);
+		if (!run(g, g->ins_messages, "store the messages", g->message_rows[0].rl->ln.lineno))
+			return false;
+		if (sqlite3_changes(g->st->db) != MESSAGE_CHUNK) {
+			mqmon_err("line %lu: %d of %d messages stored", g->message_rows[0].rl->ln.lineno,
+			          sqlite3_changes(g->st->db), MESSAGE_CHUNK);
+			g->failed = true;
+			return false;
+		}
+		return true;
+	}
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
+		bind_message(g->ins_message, 1, &g->message_rows[i]);
+		ok = run(g, g->ins_message, "store the message", g->message_rows[i].rl->ln.lineno);
+	}
+	return ok;
+}
+
+static bool queue_message(struct ingest *g, const struct read_line *rl, const char *ts)
+{
+	struct message_row *r = &g->message_rows[g->nmessage_rows++];
+	memcpy(r->ts, ts, sizeof r->ts);
+	r->rl = rl;
+	return g->nmessage_rows < MESSAGE_CHUNK || flush_messages(g);
 }
 
 static bool store_message(struct ingest *g, const struct read_line *rl)
@@ -498,7 +546,7 @@ static bool store_message(struct ingest *g, const struct read_line *rl)
 	time_format_ms(ts_ms, ts);
 	if (!begin(g))
 		return false;
-	bool ok = insert_message(g, rl, ts);
+	bool ok = queue_message(g, rl, ts);
 	if (ok) {
 		note_topic(g, e, ts, m);
 		devtable_note(&g->devices, m, e, ts_ms);
@@ -536,10 +584,13 @@ static void store_one(struct ingest *g, const struct read_line *rl)
 		commit(g);
 }
 
+/* The lines of b, whose messages are all stored when it is given back. */
 static void store_batch(struct ingest *g, const struct read_batch *b)
 {
 	for (size_t i = 0; i < b->n && !g->failed; i++)
 		store_one(g, &b->lines[i]);
+	if (!g->failed)
+		flush_messages(g);
 }
 
 /* Every line read so far, stored: what is still being decoded, then what
@@ -565,6 +616,8 @@ static void store_lines(struct ingest *g)
 				store_what_is_read(g);
 				if (!g->failed)
 					store_one(g, readahead_now(&g->ra, &ln));
+				if (!g->failed)
+					flush_messages(g); /* the line goes with the next call */
 			} else if (readahead_add(&g->ra, &ln)) {
 				const struct read_batch *b = readahead_send(&g->ra);
 				if (b)
@@ -585,6 +638,13 @@ static void store_lines(struct ingest *g)
 
 static const char sql_ins_message[] =
         "INSERT INTO messages(ts, topic, device, qos, retain, enc, payload, props) VALUES (?,?,?,?,?,?,?,?)";
+/* OR IGNORE: a statement of many rows that could fail halfway (a NOT NULL
+ * constraint) must first copy every page it changes into a statement
+ * journal, to undo its first rows; one that cannot fail need not.  Every
+ * row has its NOT NULL values (bind_message), so none is ignored, and
+ * flush_messages checks that all went in. */
+static const char sql_ins_messages[] =
+        "INSERT OR IGNORE INTO messages(ts, topic, device, qos, retain, enc, payload, props) VALUES (?,?,?,?,?,?,?,?)";
 static const char sql_upsert_topic[] =
         "INSERT INTO topics(topic, kind, device, first_seen, last_seen, count, last_enc, last_payload)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(topic) DO UPDATE SET"
@@ -631,8 +691,11 @@ static void devices_sql(struct buf *upsert, struct buf *update)
 
 static bool prepare_all(struct ingest *g)
 {
-	struct buf upsert_device = BUF_INIT, update_status = BUF_INIT, chunk = BUF_INIT;
+	struct buf upsert_device = BUF_INIT, update_status = BUF_INIT, chunk = BUF_INIT, messages = BUF_INIT;
 	devices_sql(&upsert_device, &update_status);
+	buf_adds(&messages, sql_ins_messages);
+	for (int i = 1; i < MESSAGE_CHUNK; i++)
+		buf_adds(&messages, ",(?,?,?,?,?,?,?,?)");
 	buf_adds(&chunk, sql_ins_point);
 	for (int i = 1; i < METRIC_CHUNK; i++)
 		buf_adds(&chunk, ",(?,?,?,?)");
@@ -641,6 +704,7 @@ static bool prepare_all(struct ingest *g)
 		const char *sql;
 	} list[] = {
 	        {&g->ins_message, sql_ins_message},
+	        {&g->ins_messages, buf_cstr(&messages)},
 	        {&g->upsert_topic, sql_upsert_topic},
 	        {&g->upsert_device, buf_cstr(&upsert_device)},
 	        {&g->update_status, buf_cstr(&update_status)},
@@ -663,15 +727,17 @@ static bool prepare_all(struct ingest *g)
 	buf_free(&upsert_device);
 	buf_free(&update_status);
 	buf_free(&chunk);
+	buf_free(&messages);
 	return ok;
 }
 
 static void finalize_all(struct ingest *g)
 {
-	sqlite3_stmt *all[] = {g->ins_message,      g->upsert_topic,   g->upsert_device, g->update_status,
-	                       g->ins_metric,       g->sel_state,      g->upsert_state,  g->ins_change,
-	                       g->ins_reject,       g->prune_messages, g->prune_metrics, g->prune_changes,
-	                       g->ins_metric_chunk, g->sel_series,     g->ins_series,    g->ins_metric_seq};
+	sqlite3_stmt *all[] = {g->ins_message,   g->ins_messages,     g->upsert_topic,   g->upsert_device,
+	                       g->update_status, g->ins_metric,       g->sel_state,      g->upsert_state,
+	                       g->ins_change,    g->ins_reject,       g->prune_messages, g->prune_metrics,
+	                       g->prune_changes, g->ins_metric_chunk, g->sel_series,     g->ins_series,
+	                       g->ins_metric_seq};
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(all); i++)
 		sqlite3_finalize(all[i]);
 }
