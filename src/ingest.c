@@ -66,19 +66,14 @@ struct message_row {
 
 struct metric_row {
 	int64_t ts;
+	int64_t seq; /* a guess (store_metrics), which the primary key checks */
 	sqlite3_int64 series;
-	int64_t seq; /* a guess (series_hint), which the primary key checks */
 	double value;
 };
 
-/* A cached series: its id, and the seq its next point at ts should take
- * (one more than the last point this process stored at that millisecond,
- * else 0).  Only a hint: a point whose seq is taken goes in on its own
- * with the next free one, so a live stream, many readings of a series in
- * one millisecond, need not redo a whole chunk of points one by one. */
+/* A cached series id (a struct: a strmap value is a pointer) */
 struct series_hint {
 	sqlite3_int64 id;
-	int64_t ts, next;
 };
 
 struct ingest {
@@ -87,8 +82,8 @@ struct ingest {
 	struct rules rules;
 	struct readahead ra; /* lines decoded ahead, on a second thread */
 	sqlite3_stmt *ins_message, *ins_messages, *upsert_topic, *upsert_device, *update_status, *ins_metric,
-	        *ins_metric_chunk, *ins_metric_seq, *sel_series, *ins_series, *sel_state, *upsert_state, *ins_change,
-	        *ins_reject, *prune_messages, *prune_metrics, *prune_changes;
+	        *ins_metric_chunk, *ins_metric_seq, *sel_point_next, *sel_series, *ins_series, *sel_state,
+	        *upsert_state, *ins_change, *ins_reject, *prune_messages, *prune_metrics, *prune_changes;
 	struct strmap topics; /* struct topic_stat, this batch's */
 	struct devtable devices; /* this batch's */
 	bool in_tx;
@@ -105,6 +100,13 @@ struct ingest {
 	struct message_row message_rows[MESSAGE_CHUNK];
 	size_t nmessage_rows;
 	struct strmap series; /* device and metric -> struct series_hint */
+	/* the millisecond of the last point queued, and the seq the next
+	 * point in it should take: one more than the last this process
+	 * stored there, else 0.  Only a guess: a point whose seq is taken
+	 * goes in on its own with the next free one, so a live stream,
+	 * hundreds of readings in one millisecond, need not redo a whole
+	 * chunk of points one by one. */
+	int64_t point_ms, point_next;
 	struct buf series_key;
 };
 
@@ -304,19 +306,33 @@ static void bind_metric(sqlite3_stmt *st, int first, const struct metric_row *r)
 static void bind_guessed(sqlite3_stmt *st, int first, const struct metric_row *r)
 {
 	sqlite3_bind_int64(st, first, r->ts);
-	sqlite3_bind_int64(st, first + 1, r->series);
-	sqlite3_bind_int64(st, first + 2, r->seq);
+	sqlite3_bind_int64(st, first + 1, r->seq);
+	sqlite3_bind_int64(st, first + 2, r->series);
 	sqlite3_bind_double(st, first + 3, r->value);
 }
 
+/* After points went in with the next free seq: the guesses go on after
+ * the last one of the current millisecond. */
+static bool resync_point_next(struct ingest *g)
+{
+	sqlite3_stmt *st = g->sel_point_next;
+	sqlite3_bind_int64(st, 1, g->point_ms);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		g->point_next = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || db_fail(g, "read the points", 0);
+}
+
 /* The rows as points: 64 in one statement with their guessed seq; when
- * one of them is taken (a replay, a series cached afresh), the statement
- * stores nothing and every row goes in on its own, with the next free seq
- * when its guess is taken.  A guess is one more than a seq stored, so one
- * that is free is the next free one: the points are the same either way. */
+ * one of them is taken (a replay, another writer, a restart in the same
+ * millisecond), the statement stores nothing and every row goes in on its
+ * own, with the next free seq when its guess is taken.  A guess is one
+ * more than a seq stored, so one that is free is the next free one: the
+ * points are the same either way. */
 static bool flush_metrics(struct ingest *g)
 {
-	bool ok = true, one_by_one = g->nmetric_rows < METRIC_CHUNK;
+	bool ok = true, one_by_one = g->nmetric_rows < METRIC_CHUNK, moved = false;
 	if (!one_by_one) {
 		sqlite3_stmt *st = g->ins_metric_chunk;
 		for (size_t i = 0; i < METRIC_CHUNK; i++)
@@ -340,12 +356,13 @@ static bool flush_metrics(struct ingest *g)
 		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 			bind_metric(g->ins_metric, 1, &g->metric_rows[i]);
 			ok = run(g, g->ins_metric, "store metrics", 0);
+			moved = true;
 		} else if (rc != SQLITE_DONE) {
 			ok = db_fail(g, "store metrics", 0);
 		}
 	}
 	g->nmetric_rows = 0;
-	return ok;
+	return ok && (!moved || resync_point_next(g));
 }
 
 /* The series (device, or none, and metric), added if new; NULL after a
@@ -385,7 +402,7 @@ static struct series_hint *series_hint(struct ingest *g, const char *dev, size_t
 	if (g->series.n >= SERIES_CACHE_MAX)
 		strmap_drain(&g->series, strmap_free_value, NULL);
 	struct series_hint *h = xmalloc(sizeof *h);
-	*h = (struct series_hint){id, INT64_MIN, 0};
+	h->id = id;
 	*strmap_put(&g->series, k->data, k->len) = h;
 	return h;
 }
@@ -397,10 +414,12 @@ static bool store_metrics(struct ingest *g, const struct meaning *m, int64_t ts_
 		        series_hint(g, m->device, m->device_len, m->metrics[i].name, m->metrics[i].name_len);
 		if (!h)
 			return false;
-		int64_t seq = h->ts == ts_ms ? h->next : 0;
-		h->ts = ts_ms;
-		h->next = seq + 1;
-		g->metric_rows[g->nmetric_rows++] = (struct metric_row){ts_ms, h->id, seq, m->metrics[i].value};
+		if (ts_ms != g->point_ms) {
+			g->point_ms = ts_ms;
+			g->point_next = 0;
+		}
+		g->metric_rows[g->nmetric_rows++] =
+		        (struct metric_row){ts_ms, g->point_next++, h->id, m->metrics[i].value};
 		if (g->nmetric_rows == METRIC_CHUNK && !flush_metrics(g))
 			return false;
 	}
@@ -654,10 +673,10 @@ static const char sql_upsert_topic[] =
         " last_enc = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_enc ELSE last_enc END,"
         " last_payload = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_payload ELSE last_payload END,"
         " last_seen = max(last_seen, excluded.last_seen)";
-static const char sql_ins_point[] = "INSERT INTO points(ts_ms, series, seq, value) VALUES (?,?,?,?)";
-static const char sql_ins_metric[] =
-        "INSERT INTO points(ts_ms, series, seq, value) VALUES (?1, ?2,"
-        " (SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1 AND series = ?2), ?3)";
+static const char sql_ins_point[] = "INSERT INTO points(ts_ms, seq, series, value) VALUES (?,?,?,?)";
+static const char sql_ins_metric[] = "INSERT INTO points(ts_ms, seq, series, value) VALUES (?1,"
+                                     " (SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1), ?2, ?3)";
+static const char sql_sel_point_next[] = "SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1";
 static const char sql_sel_state[] = "SELECT value, ts FROM states WHERE device = ? AND key = ?";
 static const char sql_upsert_state[] =
         "INSERT INTO states(device, key, value, ts) VALUES (?,?,?,?)"
@@ -711,6 +730,7 @@ static bool prepare_all(struct ingest *g)
 	        {&g->ins_metric, sql_ins_metric},
 	        {&g->ins_metric_chunk, buf_cstr(&chunk)},
 	        {&g->ins_metric_seq, sql_ins_point},
+	        {&g->sel_point_next, sql_sel_point_next},
 	        {&g->sel_series, "SELECT id FROM series WHERE device IS ?1 AND metric = ?2"},
 	        {&g->ins_series, "INSERT INTO series(device, metric) VALUES (?1, ?2)"},
 	        {&g->sel_state, sql_sel_state},
@@ -733,11 +753,11 @@ static bool prepare_all(struct ingest *g)
 
 static void finalize_all(struct ingest *g)
 {
-	sqlite3_stmt *all[] = {g->ins_message,   g->ins_messages,     g->upsert_topic,   g->upsert_device,
-	                       g->update_status, g->ins_metric,       g->sel_state,      g->upsert_state,
-	                       g->ins_change,    g->ins_reject,       g->prune_messages, g->prune_metrics,
-	                       g->prune_changes, g->ins_metric_chunk, g->sel_series,     g->ins_series,
-	                       g->ins_metric_seq};
+	sqlite3_stmt *all[] = {g->ins_message,    g->ins_messages,     g->upsert_topic,   g->upsert_device,
+	                       g->update_status,  g->ins_metric,       g->sel_state,      g->upsert_state,
+	                       g->ins_change,     g->ins_reject,       g->prune_messages, g->prune_metrics,
+	                       g->prune_changes,  g->ins_metric_chunk, g->sel_series,     g->ins_series,
+	                       g->ins_metric_seq, g->sel_point_next};
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(all); i++)
 		sqlite3_finalize(all[i]);
 }
@@ -765,8 +785,6 @@ static bool prune_old(struct ingest *g)
 		if (!run(g, list[i], "delete old rows (--retain)", 0))
 			return false;
 	}
-	/* a seq guessed from a point deleted would leave a gap: guess afresh */
-	strmap_drain(&g->series, strmap_free_value, NULL);
 	loop_timer_at(&g->prune_due, time_mono_ms() + PRUNE_EVERY_MS);
 	return commit(g);
 }

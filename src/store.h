@@ -4,7 +4,7 @@
  * mqmon-store (ingest and queries) and, read-only, by mqmon-status and
  * mqmon-cmd.
  *
- * Schema version 2, table by table (times are RFC 3339 UTC text with
+ * Schema version 3, table by table (times are RFC 3339 UTC text with
  * milliseconds, "2025-01-28T10:30:15.123Z", so they sort as text and read
  * well in the sqlite3 shell):
  *
@@ -24,10 +24,11 @@
  *       ("sensors.temperature").  Since version 2 a VIEW over
  *   series(id, device, metric)                 one row per device and
  *       metric, UNIQUE (device, metric), and
- *   points(ts_ms, series, seq, value)          the readings: ts_ms in
- *       milliseconds since the epoch, series = series.id, seq 0 or the
- *       next number on a tie; WITHOUT ROWID, PRIMARY KEY (ts_ms, series,
- *       seq).
+ *   points(ts_ms, seq, series, value)          the readings: ts_ms in
+ *       milliseconds since the epoch, seq the reading's place among those
+ *       of its millisecond (0, 1, ... in the order stored), series =
+ *       series.id; WITHOUT ROWID, PRIMARY KEY (ts_ms, seq).  (Version 2
+ *       had PRIMARY KEY (ts_ms, series, seq), seq counting per series.)
  *   states(device, key, value, ts)             the last value of each state
  *   state_changes(ts, device, key, old_value, new_value)
  *       appended only when the value changed. Index: (device, key, ts).
@@ -42,7 +43,7 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* The devices table's columns, in the order they are listed: the one
  * spelling that ingest writes, `mqmon-store devices` prints (as NDJSON

@@ -150,7 +150,7 @@ AM_TESTS_ENVIRONMENT += MQMON_SANITIZERS=1; export MQMON_SANITIZERS; \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; export UBSAN_OPTIONS;
 endif
 
-EXTRA_DIST += tests/lib.sh $(INTEG_TESTS) tests/data/store-v1.sql tests/data/store-v1-metrics.sql $(GOLDEN_CASES)
+EXTRA_DIST += tests/lib.sh $(INTEG_TESTS) tests/data/store-v1.sql tests/data/store-v1-metrics.sql tests/data/store-v2-metrics.sql $(GOLDEN_CASES)
 
 # the golden cases of the meaning layer: CASE.in.ndjson, CASE.expected.ndjson, CASE.rules
 GOLDEN_CASES = \

@@ -139,13 +139,13 @@ assert_eq 0 "$(sqlite3 "$T/retain.db" "SELECT count(*) FROM metrics WHERE ts < '
 # --- schema versions
 sqlite3 "$T/v1.db" <"$srcdir/tests/data/store-v1.sql" || hard_error "loading the v1 fixture"
 lines 1 3 v1/a | mqmon-store --db "$T/v1.db" || fail "ingest into the released v1 schema"
-assert_eq 2 "$(sqlite3 "$T/v1.db" 'PRAGMA user_version')" "schema version after ingest"
+assert_eq 3 "$(sqlite3 "$T/v1.db" 'PRAGMA user_version')" "schema version after ingest"
 assert_eq 6 "$(count "$T/v1.db")" "the fixture's rows and the new ones"
 assert_eq "1|online|192.168.1.100" "$(sqlite3 "$T/v1.db" "SELECT online, status, ip_address FROM devices WHERE device = 'ESP32_001'")"
 # an empty file (version 0) gets the current schema
 : >"$T/empty.db"
 lines 1 1 e/a | mqmon-store --db "$T/empty.db" || fail "ingest into an empty file"
-assert_eq 2 "$(sqlite3 "$T/empty.db" 'PRAGMA user_version')" "schema version of a new file"
+assert_eq 3 "$(sqlite3 "$T/empty.db" 'PRAGMA user_version')" "schema version of a new file"
 # a newer schema, or someone else's database, is refused untouched
 sqlite3 "$T/future.db" 'CREATE TABLE messages(x); PRAGMA user_version = 99;'
 st=0
@@ -168,16 +168,19 @@ sqlite3 "$T/m1.db" <"$srcdir/tests/data/store-v1-metrics.sql" || hard_error "loa
 st=0
 mqmon-store --db "$T/m1.db" series --device ESP32_001 --metric temperature 2>"$T/m1.err" || st=$?
 assert_eq 1 "$st" "a read of a v1 file before the upgrade"
-assert_contains "$T/m1.err" "schema version 1 is older than 2: run mqmon-store once to upgrade it"
+assert_contains "$T/m1.err" "schema version 1 is older than 3: run mqmon-store once to upgrade it"
 mqmon-store --db "$T/m1.db" </dev/null 2>"$T/m1.err" || fail "the upgrade run"
-assert_contains "$T/m1.err" "upgraded the database from schema 1 to 2"
-assert_eq "2 ok" "$(sqlite3 "$T/m1.db" 'PRAGMA user_version; PRAGMA integrity_check' | paste -sd' ')" \
+assert_contains "$T/m1.err" "upgraded the database from schema 1 to 2" "upgraded the database from schema 2 to 3"
+assert_eq "3 ok" "$(sqlite3 "$T/m1.db" 'PRAGMA user_version; PRAGMA integrity_check' | paste -sd' ')" \
 	"version and integrity after the upgrade"
 assert_eq "view metrics|table points|table series" \
 	"$(sqlite3 "$T/m1.db" "SELECT type || ' ' || name FROM sqlite_master WHERE name IN ('metrics', 'series', 'points') ORDER BY name" | paste -sd'|')" \
 	"the metrics table became a view over series and points"
-m1() { mqmon-store --db "$T/m1.db" "$@" 2>&1 | sed "s|$T/||g"; }
-{
+# read_back DB: the queries, and the SQL a user would write, whose answers
+# the released mqmon-store (schema 1) gave, with DB named m1.db
+m1() { mqmon-store --db "$T/$RB" "$@" 2>&1 | sed "s|$T/$RB|m1.db|g"; }
+read_back() {
+	RB=$1
 	echo "== series ESP32_001 temperature"
 	m1 series --device ESP32_001 --metric temperature
 	echo "== series ESP32_001 humidity --every 1m"
@@ -193,8 +196,9 @@ m1() { mqmon-store --db "$T/m1.db" "$@" 2>&1 | sed "s|$T/||g"; }
 	echo "== series nodev"
 	m1 series --device NODEV --metric x
 	echo "== sql"
-	sqlite3 "$T/m1.db" "SELECT ts, device, metric, value FROM metrics ORDER BY ts, device, metric, value"
-} >"$T/m1.out"
+	sqlite3 "$T/$RB" "SELECT ts, device, metric, value FROM metrics ORDER BY ts, device, metric, value"
+}
+read_back m1.db >"$T/m1.out"
 # printed by mqmon-store 0.1.0 (schema 1) from the same fixture
 cat >"$T/m1.want" <<'EOF'
 == series ESP32_001 temperature
@@ -242,6 +246,28 @@ diff -u "$T/m1.want" "$T/m1.out" >&2 || fail "the upgraded v1 file reads back di
 assert_eq "10 10 3" "$(sqlite3 "$T/m1.db" 'SELECT count(*), max(id) FROM messages; SELECT count(*) FROM devices' | tr '|\n' '  ' | sed 's/ $//')" \
 	"messages and devices after the upgrade"
 
+# --- v2 -> v3: the same envelopes stored by the schema 2 mqmon-store
+# (seq counting per series), read back the same after the upgrade (seq a
+# reading's place in its millisecond)
+sqlite3 "$T/m2.db" <"$srcdir/tests/data/store-v2-metrics.sql" || hard_error "loading the v2 metrics fixture"
+assert_eq "2|15" "$(sqlite3 "$T/m2.db" 'PRAGMA user_version; SELECT count(*) FROM points' | paste -sd'|')" "the v2 fixture"
+st=0
+mqmon-store --db "$T/m2.db" metrics 2>"$T/m2.err" || st=$?
+assert_eq 1 "$st" "a read of a v2 file before the upgrade"
+assert_contains "$T/m2.err" "schema version 2 is older than 3"
+mqmon-store --db "$T/m2.db" </dev/null 2>"$T/m2.err" || fail "the v2 upgrade run"
+assert_contains "$T/m2.err" "upgraded the database from schema 2 to 3"
+assert_not_contains "$T/m2.err" "schema 1 to 2"
+assert_eq "3 ok" "$(sqlite3 "$T/m2.db" 'PRAGMA user_version; PRAGMA integrity_check' | paste -sd' ')" \
+	"version and integrity after the v2 upgrade"
+read_back m2.db >"$T/m2.out"
+diff -u "$T/m1.want" "$T/m2.out" >&2 || fail "the upgraded v2 file reads back differently"
+# at 10:00:30.500 ESP32_001's two temperatures and two humidities: places
+# 0-3, each series in the order v2's seq gave it
+assert_eq "0:1:22.0 1:1:22.75 2:2:41.5 3:2:41.0" \
+	"$(sqlite3 "$T/m2.db" "SELECT seq || ':' || series || ':' || value FROM points WHERE ts_ms = 1738058430500 ORDER BY seq" | paste -sd' ')" \
+	"the places of a tie after the v2 upgrade"
+
 # ties at one millisecond: 100 readings of one series at one time (64 go
 # in per statement: a tie sends them in one by one), then 100 more (as a
 # replay would): every reading kept, in the order stored
@@ -256,8 +282,8 @@ assert_eq "$(seq 1 200 | paste -sd,)" \
 	"200 readings at one millisecond, in the order stored"
 assert_eq "200|-200" "$(mqmon-store --db "$T/m1.db" metrics --device TIE --format csv | awk -F, '$2 == "m" { print $3 "|" $6 }')" \
 	"the last value of a tie is the one stored last"
-assert_eq "400|0|199" "$(sqlite3 "$T/m1.db" "SELECT count(*), min(seq), max(seq) FROM points WHERE ts_ms = 1738368000000")" \
-	"the points of the ties"
+assert_eq "400|0|399" "$(sqlite3 "$T/m1.db" "SELECT count(*), min(seq), max(seq) FROM points WHERE ts_ms = 1738368000000")" \
+	"the points of the ties: 400 places in their millisecond"
 printf 'not a database at all, just text' >"$T/text.db"
 st=0
 lines 1 1 f/a | mqmon-store --db "$T/text.db" 2>"$T/text.err" || st=$?

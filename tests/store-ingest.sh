@@ -80,7 +80,7 @@ assert_eq "14|this line is not JSON
 15|{\"topic\":\"misc/+\",\"payload\":1}
 16|{\"payload\":\"no topic\"}" "$(q 'SELECT line, CAST(input AS TEXT) FROM rejects ORDER BY line')"
 assert_contains "$(q 'SELECT error FROM rejects WHERE line = 15')" "wildcard"
-assert_eq 2 "$(q 'PRAGMA user_version')" "schema version"
+assert_eq 3 "$(q 'PRAGMA user_version')" "schema version"
 assert_eq wal "$(q 'PRAGMA journal_mode')" "journal mode"
 
 # --strict: the event line is a rejected line too

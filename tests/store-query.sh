@@ -255,7 +255,7 @@ assert_eq 2 "$st" "--metric with metrics"
 # stats
 run_st st mqmon-store --db "$D1" stats
 assert_eq 0 "$st" "stats status"
-assert_eq '{"db":"'"$D1"'","schema":2,"messages":15,"topics":10,"devices":2,"metrics":10,"states":1,"state_changes":2,"rejects":1,"first":"2025-01-28T10:00:00.000Z","last":"2025-01-28T10:02:20.000Z"}' \
+assert_eq '{"db":"'"$D1"'","schema":3,"messages":15,"topics":10,"devices":2,"metrics":10,"states":1,"state_changes":2,"rejects":1,"first":"2025-01-28T10:00:00.000Z","last":"2025-01-28T10:02:20.000Z"}' \
 	"$(jq -c 'del(.size_bytes)' "$T/out")" "stats"
 jq -e '.size_bytes > 0 and (.size_bytes | floor) == .size_bytes' "$T/out" >/dev/null || fail "stats size_bytes: $(cat "$T/out")"
 mqmon-store --db "$T/new.db" </dev/null || fail "ingest of nothing"
