@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpointer.h"
 #include "devtable.h"
 #include "envelope.h"
 #include "ingest.h"
@@ -79,6 +80,7 @@ struct series_hint {
 struct ingest {
 	const struct ingest_opts *o;
 	struct store *st;
+	struct checkpointer *ckpt; /* NULL: SQLite checkpoints in the commit */
 	struct rules rules;
 	struct readahead ra; /* lines decoded ahead, on a second thread */
 	sqlite3_stmt *ins_message, *ins_messages, *upsert_topic, *upsert_device, *update_status, *ins_metric,
@@ -621,13 +623,16 @@ static void store_what_is_read(struct ingest *g)
 		store_batch(g, b);
 }
 
+/* Back to the loop (its timers, a signal) at least this often while the
+ * input keeps coming. */
+#define STORE_LINES_MAX_MS 100
+
 /* The lines waiting in the input.  A full batch goes to be decoded while
  * the one before it is stored, and reading goes on while the input has
- * more at once; when it pauses, what is left is stored.  Back to the loop
- * (its timers, signals) at least every --flush-ms. */
+ * more at once; when it pauses, what is left is stored. */
 static void store_lines(struct ingest *g)
 {
-	int64_t until = time_mono_ms() + g->o->flush_ms;
+	int64_t until = time_mono_ms() + (g->o->flush_ms < STORE_LINES_MAX_MS ? g->o->flush_ms : STORE_LINES_MAX_MS);
 	for (;;) {
 		struct line ln;
 		while (!g->failed && linereader_next(&g->lr, &ln)) {
@@ -846,6 +851,7 @@ static bool setup(struct ingest *g, struct loop *l)
 		mqmon_err("%s", err);
 		return false;
 	}
+	g->ckpt = checkpointer_start(g->st, STORE_WAL_CHECKPOINT_PAGES);
 	for (size_t i = 0; i < o->rules->n; i++) {
 		const char *why;
 		rules_add(&g->rules, o->rules->items[i], &why); /* checked while parsing */
@@ -878,6 +884,7 @@ static void teardown(struct ingest *g)
 	buf_free(&g->series_key);
 	linereader_free(&g->lr);
 	out_free(&g->tee);
+	checkpointer_stop(g->ckpt);
 	store_close(g->st);
 }
 

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +13,7 @@
 #include "mqmon.h"
 #include "props.h"
 #include "readahead.h"
+#include "sig.h"
 
 void readahead_init(struct readahead *ra, const struct rules *rules)
 {
@@ -172,7 +172,7 @@ static void *decode_in_turn(void *arg)
 		decode_batch(ra, b);
 		pthread_mutex_lock(&ra->mu);
 		ra->busy = false;
-		pthread_cond_broadcast(&ra->cv);
+		pthread_cond_signal(&ra->cv); /* only the first thread can be waiting */
 	}
 	pthread_mutex_unlock(&ra->mu);
 	return NULL;
@@ -184,11 +184,7 @@ static bool start_thread(struct readahead *ra)
 {
 	if (ra->thread_state)
 		return ra->thread_state > 0;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&ra->thread, NULL, decode_in_turn, ra);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int rc = sig_thread_create(&ra->thread, decode_in_turn, ra);
 	ra->thread_state = rc == 0 ? 1 : -1;
 	if (rc)
 		mqmon_debug("no second thread (%s): decoding on this one", strerror(rc));
@@ -228,8 +224,10 @@ const struct read_batch *readahead_send(struct readahead *ra)
 	if (start_thread(ra)) {
 		pthread_mutex_lock(&ra->mu);
 		ra->busy = true;
-		pthread_cond_broadcast(&ra->cv);
 		pthread_mutex_unlock(&ra->mu);
+		/* after the unlock: woken, the thread need not wait for the
+		 * mutex; the thread is the only one that can be waiting */
+		pthread_cond_signal(&ra->cv);
 	} else {
 		decode_batch(ra, ra->flight);
 	}

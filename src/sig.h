@@ -6,6 +6,7 @@
 #ifndef MQMON_SIG_H
 #define MQMON_SIG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 /* Install the handlers; returns the descriptor to poll for POLLIN. */
@@ -17,5 +18,8 @@ bool sig_pending(void);
 /* Forget the signal: the next one is news again, not "the user means it"
  * (a REPL, where Ctrl-C cancels a line rather than the program). */
 void sig_clear(void);
+/* pthread_create, the new thread blocking every signal: they stay with
+ * the thread that polls the pipe (and SIGINT never lands mid-SQLite). */
+int sig_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
 
 #endif

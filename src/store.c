@@ -277,10 +277,10 @@ struct store *store_open(const char *path, enum store_mode mode, char *err, size
 	/* WAL: readers go on while ingest writes; NORMAL is durable at every
 	 * checkpoint and never corrupt, losing at most the last commits on a
 	 * power cut */
+	sqlite3_wal_autocheckpoint(s->db, STORE_WAL_CHECKPOINT_PAGES);
 	if (!store_exec(s, "PRAGMA journal_mode=WAL", err, errlen) ||
 	    !store_exec(s, "PRAGMA synchronous=NORMAL", err, errlen) ||
-	    !store_exec(s, "PRAGMA cache_size=-16384", err, errlen) ||
-	    !store_exec(s, "PRAGMA wal_autocheckpoint=10000", err, errlen) || !upgrade(s, err, errlen))
+	    !store_exec(s, "PRAGMA cache_size=-16384", err, errlen) || !upgrade(s, err, errlen))
 		goto fail;
 	return s;
 fail:

@@ -45,6 +45,10 @@
 
 #define STORE_SCHEMA_VERSION 3
 
+/* A writer's WAL is checkpointed into the file once it holds this many
+ * pages (40 MB) */
+#define STORE_WAL_CHECKPOINT_PAGES 10000
+
 /* The devices table's columns, in the order they are listed: the one
  * spelling that ingest writes, `mqmon-store devices` prints (as NDJSON
  * keys, table and CSV headers) and the golden files of the meaning layer

@@ -108,6 +108,7 @@ INTEG_TESTS = \
 	tests/meaning-golden.sh \
 	tests/store-ingest.sh \
 	tests/store-readahead.sh \
+	tests/store-checkpoint.sh \
 	tests/store-durability.sh \
 	tests/store-query.sh \
 	tests/completion-db.sh \

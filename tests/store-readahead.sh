@@ -8,7 +8,7 @@
 . "${srcdir:-.}/tests/lib.sh"
 require_cmd sqlite3
 
-N=3000
+N=12000 # several batches of READAHEAD_LINES (2048)
 awk -v n="$N" 'BEGIN {
 	srand(7)
 	long = "0123456789abcdef"   # to 128 KiB: longer than a batch takes
@@ -24,7 +24,7 @@ awk -v n="$N" 'BEGIN {
 		if (i % 97 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/telemetry\",\"payload\":{" ; continue }
 		if (i % 89 == 0) { print "{\"ts\":\"" ts "\",\"event\":\"offline\",\"device\":\"" d "\"}"; continue }
 		if (i % 101 == 0) { print "   "; continue }
-		if (i == 1500 || i == 2500) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/telemetry\",\"payload\":{\"device_id\":\"" d "\",\"blob\":\"" long "\",\"temperature\":" i "}}"; continue }
+		if (i == 5000 || i == 9000) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/telemetry\",\"payload\":{\"device_id\":\"" d "\",\"blob\":\"" long "\",\"temperature\":" i "}}"; continue }
 		if (i % 7 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"autocore/" d "/relay/0/status\",\"payload\":{\"device_id\":\"" d "\",\"state\":" (rand() < 0.5 ? "true" : "false") "}}"; continue }
 		if (i % 17 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"misc/q\\\"" i "\\\"\",\"props\":{\"content_type\":\"text/plain\",\"user\":{\"n\":\"" i "\"}},\"payload\":\"x\\u00e9" i "\"}"; continue }
 		if (i % 19 == 0) { print "{\"ts\":\"" ts "\",\"topic\":\"misc/bin\",\"enc\":\"base64\",\"payload\":\"/wAB\"}"; continue }
@@ -46,7 +46,7 @@ assert_contains "$T/file.err" "mqmon-store: line 97: " "mqmon-store: line 2910: 
 # the same lines trickling in, a few at a time with pauses: decoded on the
 # spot, never a full batch
 st=0
-awk '{ print; fflush() } NR % 10 == 0 { system("sleep 0.01") }' "$T/in.ndjson" |
+awk '{ print; fflush() } NR % 100 == 0 { system("sleep 0.02") }' "$T/in.ndjson" |
 	mqmon-store -d --db "$T/trickle.db" --tee >"$T/trickle.tee" 2>"$T/trickle.err" || st=$?
 assert_eq 65 "$st" "exit status with rejected lines (trickle)"
 cmp "$T/in.ndjson" "$T/trickle.tee" || fail "--tee output differs from the input (trickle)"
@@ -74,7 +74,7 @@ assert_eq $((good - bad)) "$(grep -c '^m|' "$T/file.dump")" "messages stored"
 assert_eq "$bad" "$(grep -c '^r|' "$T/file.dump")" "rejects stored"
 assert_eq "$(awk -F'|' '$1 == "m" { print $2 }' "$T/file.dump" | paste -sd,)" "$(seq 1 $((good - bad)) | paste -sd,)" \
 	"message ids in input order"
-assert_eq "3000.0|-3000.0" "$(sqlite3 "$T/file.db" "SELECT max(value), min(value) FROM metrics WHERE metric LIKE 'sensors.v.%'")" \
+assert_eq "12000.0|-12000.0" "$(sqlite3 "$T/file.db" "SELECT max(value), min(value) FROM metrics WHERE metric LIKE 'sensors.v.%'")" \
 	"the last telemetry line's readings"
 assert_eq 2 "$(sqlite3 "$T/file.db" "SELECT count(*) FROM messages WHERE length(payload) > 100000")" "the two long lines"
 assert_eq ok "$(tail -n 1 "$T/file.dump")" "integrity"

@@ -1,0 +1,112 @@
+/*
+ * checkpointer.c — the WAL hook, which SQLite calls after each commit with
+ * the WAL's size, and the thread it wakes.  A PASSIVE checkpoint copies
+ * what no reader still needs and never waits on the writer; the writer
+ * starts the WAL afresh at its next transaction once everything was
+ * copied.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "checkpointer.h"
+#include "log.h"
+#include "mqmon.h"
+#include "sig.h"
+
+struct checkpointer {
+	struct store *s;
+	sqlite3 *db; /* the checkpointer's own connection */
+	int pages;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool due, quit; /* under mu */
+};
+
+static int on_commit(void *arg, sqlite3 *db, const char *name, int wal_pages)
+{
+	struct checkpointer *c = arg;
+	if (wal_pages >= c->pages) {
+		/* in this commit, as SQLite would: whatever the checkpointer
+		 * has not copied yet, and the next transaction starts the
+		 * WAL afresh */
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	} else if (wal_pages >= c->pages / 4) {
+		pthread_mutex_lock(&c->mu);
+		c->due = true;
+		pthread_mutex_unlock(&c->mu);
+		pthread_cond_signal(&c->cv);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpoint_when_due(void *arg)
+{
+	struct checkpointer *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->due && !c->quit)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->quit)
+			break;
+		c->due = false; /* commits during this one ask for the next */
+		pthread_mutex_unlock(&c->mu);
+		int log = 0, copied = 0;
+		int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+		if (rc != SQLITE_OK)
+			mqmon_debug("%s: checkpoint: %s", c->s->path, sqlite3_errmsg(c->db));
+		else
+			mqmon_debug("%s: checkpoint: %d of %d WAL pages copied", c->s->path, copied, log);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+struct checkpointer *checkpointer_start(struct store *s, int pages)
+{
+	struct checkpointer *c = xcalloc(1, sizeof *c);
+	c->s = s;
+	c->pages = pages;
+	/* the read makes the connection take up the WAL: without one, a
+	 * checkpoint finds no WAL to copy */
+	if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL; SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL) !=
+	            SQLITE_OK) {
+		mqmon_debug("%s: no second connection for checkpoints: %s", s->path, sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (sig_thread_create(&c->thread, checkpoint_when_due, c)) {
+		mqmon_debug("%s: no thread for checkpoints", s->path);
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cv);
+		sqlite3_close(c->db);
+		free(c);
+		return NULL;
+	}
+	sqlite3_wal_hook(s->db, on_commit, c); /* in place of SQLite's own */
+	return c;
+}
+
+void checkpointer_stop(struct checkpointer *c)
+{
+	if (!c)
+		return;
+	sqlite3_wal_autocheckpoint(c->s->db, c->pages); /* SQLite's own hook back */
+	pthread_mutex_lock(&c->mu);
+	c->quit = true;
+	pthread_mutex_unlock(&c->mu);
+	pthread_cond_signal(&c->cv);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	sqlite3_close(c->db);
+	free(c);
+}
