@@ -614,13 +614,37 @@ static void store_batch(struct ingest *g, const struct read_batch *b)
 		flush_messages(g);
 }
 
-/* Every line read so far, stored: what is still being decoded, then what
- * came since. */
+/* Every line read so far, stored: what is still being decoded (waited
+ * for), then what came since. */
 static void store_what_is_read(struct ingest *g)
 {
 	const struct read_batch *b;
 	while ((b = readahead_flush(&g->ra)))
 		store_batch(g, b);
+}
+
+/* The input has paused: what it left goes to be decoded while the loop
+ * waits (a pipe's worth: the thread says when it is done, on_decoded), or
+ * a few lines are stored now; with a batch still being decoded, they wait
+ * for it. */
+static void store_rest(struct ingest *g)
+{
+	if (readahead_busy(&g->ra) || readahead_send_rest(&g->ra))
+		return;
+	store_what_is_read(g);
+}
+
+/* The thread has decoded a batch handed over when the input paused. */
+static void on_decoded(void *ctx, short revents)
+{
+	struct ingest *g = ctx;
+	(void)revents;
+	const struct read_batch *b = readahead_take(&g->ra);
+	if (g->failed || !b)
+		return;
+	store_batch(g, b);
+	if (!g->failed)
+		store_rest(g);
 }
 
 /* Back to the loop (its timers, a signal) at least this often while the
@@ -629,7 +653,7 @@ static void store_what_is_read(struct ingest *g)
 
 /* The lines waiting in the input.  A full batch goes to be decoded while
  * the one before it is stored, and reading goes on while the input has
- * more at once; when it pauses, what is left is stored. */
+ * more at once; when it pauses, store_rest. */
 static void store_lines(struct ingest *g)
 {
 	int64_t until = time_mono_ms() + (g->o->flush_ms < STORE_LINES_MAX_MS ? g->o->flush_ms : STORE_LINES_MAX_MS);
@@ -655,7 +679,7 @@ static void store_lines(struct ingest *g)
 		if (g->lr.eof || g->in_flags < 0 || time_mono_ms() >= until || linereader_fill(&g->lr) < 0)
 			break;
 	}
-	store_what_is_read(g);
+	store_rest(g);
 }
 
 /* ---- setup ---- */
@@ -839,6 +863,8 @@ static void read_all(struct ingest *g, struct loop *l)
 		if (!draining && loop_signal(l))
 			draining = time_mono_ms() + DRAIN_MAX_MS;
 	}
+	if (!g->failed)
+		store_what_is_read(g);
 }
 
 /* Open the database and get ready; false after reporting why not. */
@@ -865,6 +891,8 @@ static bool setup(struct ingest *g, struct loop *l)
 	if (g->in_flags >= 0)
 		fcntl(o->in_fd, F_SETFL, g->in_flags | O_NONBLOCK);
 	loop_add_fd(l, o->in_fd, on_stdin, g);
+	if (readahead_fd(&g->ra) >= 0)
+		loop_add_fd(l, readahead_fd(&g->ra), on_decoded, g);
 	return prepare_all(g) && (!o->retain_ms || prune_old(g));
 }
 

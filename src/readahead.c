@@ -6,8 +6,10 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "mqmon.h"
@@ -24,6 +26,10 @@ void readahead_init(struct readahead *ra, const struct rules *rules)
 	pthread_mutex_init(&ra->mu, NULL);
 	pthread_cond_init(&ra->cv, NULL);
 	ra->fill = &ra->batches[0];
+	if (pipe2(ra->notify, O_CLOEXEC | O_NONBLOCK) < 0) {
+		ra->notify[0] = ra->notify[1] = -1;
+		ra->thread_state = -1; /* no way to hear from it: no thread */
+	}
 }
 
 /* ---- decoding one line ---- */
@@ -173,6 +179,9 @@ static void *decode_in_turn(void *arg)
 		pthread_mutex_lock(&ra->mu);
 		ra->busy = false;
 		pthread_cond_signal(&ra->cv); /* only the first thread can be waiting */
+		/* a full pipe already says so */
+		ssize_t ignored = write(ra->notify[1], "", 1);
+		(void)ignored;
 	}
 	pthread_mutex_unlock(&ra->mu);
 	return NULL;
@@ -254,6 +263,41 @@ bool readahead_pending(const struct readahead *ra)
 	return ra->fill->n || ra->flight;
 }
 
+bool readahead_busy(const struct readahead *ra)
+{
+	return ra->flight;
+}
+
+int readahead_fd(const struct readahead *ra)
+{
+	return ra->thread_state < 0 ? -1 : ra->notify[0];
+}
+
+bool readahead_send_rest(struct readahead *ra)
+{
+	if (ra->flight || ra->fill->n < READAHEAD_MIN_LINES || !start_thread(ra))
+		return false;
+	readahead_send(ra); /* nothing in flight: nothing comes back */
+	return true;
+}
+
+const struct read_batch *readahead_take(struct readahead *ra)
+{
+	char drain[64];
+	while (read(ra->notify[0], drain, sizeof drain) > 0)
+		continue;
+	if (!ra->flight)
+		return NULL;
+	pthread_mutex_lock(&ra->mu);
+	bool done = !ra->busy;
+	pthread_mutex_unlock(&ra->mu);
+	if (!done)
+		return NULL;
+	struct read_batch *b = ra->flight;
+	ra->flight = NULL;
+	return hand_out(ra, b);
+}
+
 const struct read_line *readahead_now(struct readahead *ra, const struct line *ln)
 {
 	struct read_line *rl = &ra->now;
@@ -278,4 +322,8 @@ void readahead_free(struct readahead *ra)
 	envelope_decoder_free(&ra->dec);
 	meaning_reader_free(&ra->meaning);
 	buf_free(&ra->props);
+	if (ra->notify[0] >= 0) {
+		close(ra->notify[0]);
+		close(ra->notify[1]);
+	}
 }

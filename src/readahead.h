@@ -4,11 +4,13 @@
  * second decodes the next (envelope_decode, then meaning_read), which is
  * about a third of the work, on the core the first is not using.
  *
- * A batch goes over only when it is full, that is while input is waiting
- * faster than it can be stored.  Whatever is there when the input pauses
- * is decoded on the spot (readahead_flush), so a live stream is stored as
- * soon as it comes, in order, and never waits for a batch to fill; a line
- * longer than READAHEAD_LINE_MAX is decoded in place, never copied.
+ * A full batch goes over while input is waiting faster than it can be
+ * stored; so does what a busy pipe held when it runs dry
+ * (READAHEAD_MIN_LINES or more), and the caller's poll loop hears on
+ * readahead_fd() when that is decoded.  A few lines that come on their
+ * own are decoded on the spot (readahead_flush), so a trickle costs no
+ * wake-ups and never waits for a batch to fill; a line longer than
+ * READAHEAD_LINE_MAX is decoded in place, never copied.
  * Without a second thread (pthread_create failing) every batch is decoded
  * on the first: the same results, one core.
  */
@@ -31,6 +33,8 @@
  * a few hundred lines (perf: a tenth of the run with 256-line batches). */
 #define READAHEAD_LINES 2048
 #define READAHEAD_BYTES (1024 * 1024)
+/* fewer lines left when the input pauses are decoded on the spot */
+#define READAHEAD_MIN_LINES 64
 /* longer lines are decoded in place (after what is ahead of them) */
 #define READAHEAD_LINE_MAX (64 * 1024)
 
@@ -75,6 +79,7 @@ struct readahead {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool busy; /* under mu: flight handed to the thread, not yet decoded */
+	int notify[2]; /* the thread writes a byte to [1] when a batch is decoded */
 	bool quit; /* under mu */
 };
 
@@ -93,6 +98,18 @@ const struct read_batch *readahead_send(struct readahead *ra);
 const struct read_batch *readahead_flush(struct readahead *ra);
 /* Lines added and not yet handed back. */
 bool readahead_pending(const struct readahead *ra);
+/* A batch is being decoded (or decoded and not yet taken). */
+bool readahead_busy(const struct readahead *ra);
+/* Readable when a batch handed over has been decoded; -1 if none ever
+ * will be (no second thread). */
+int readahead_fd(const struct readahead *ra);
+/* The input paused: hand over what was added since the last batch if it
+ * is worth a wake-up (READAHEAD_MIN_LINES) and nothing is being decoded;
+ * true if it went.  The caller then waits for readahead_fd(). */
+bool readahead_send_rest(struct readahead *ra);
+/* The batch handed over, if it has been decoded (never waits); NULL if
+ * none or not yet. */
+const struct read_batch *readahead_take(struct readahead *ra);
 /* Decode ln in place, after readahead_flush has returned NULL. */
 const struct read_line *readahead_now(struct readahead *ra, const struct line *ln);
 

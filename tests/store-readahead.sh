@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mqmon-store decodes a file's lines a batch ahead on a second thread
-# (src/readahead.c) and a trickle of lines on the spot: both must leave the
-# same database, row for row, and the same --tee output.  The input crosses
+# (src/readahead.c), what a busy pipe holds when it runs dry on that
+# thread while its loop waits, and a trickle of lines on the spot: all
+# must leave the same database, row for row, and the same --tee output.  The input crosses
 # many batches with rejects, events, blank lines, long lines (decoded in
 # place, between batches), escaped topics, properties, base64 bodies,
 # states, ties at one millisecond and times out of order.
@@ -43,15 +44,26 @@ cmp "$T/in.ndjson" "$T/file.tee" || fail "--tee output differs from the input (f
 assert_eq "$bad" "$(grep -c ': line [0-9]*: ' "$T/file.err")" "one error line per rejected line"
 assert_contains "$T/file.err" "mqmon-store: line 97: " "mqmon-store: line 2910: "
 
-# the same lines trickling in, a few at a time with pauses: decoded on the
-# spot, never a full batch
+# the same lines in bursts of 300 with pauses: each burst goes to the
+# thread when the pipe runs dry, never a full batch
 st=0
-awk '{ print; fflush() } NR % 100 == 0 { system("sleep 0.02") }' "$T/in.ndjson" |
+awk '{ print; fflush() } NR % 300 == 0 { system("sleep 0.05") }' "$T/in.ndjson" |
+	mqmon-store -d --db "$T/burst.db" --tee >"$T/burst.tee" 2>"$T/burst.err" || st=$?
+assert_eq 65 "$st" "exit status with rejected lines (bursts)"
+cmp "$T/in.ndjson" "$T/burst.tee" || fail "--tee output differs from the input (bursts)"
+assert_contains "$T/burst.err" "decoding input on a second thread"
+diff <(grep ': line ' "$T/file.err") <(grep ': line ' "$T/burst.err") >&2 || fail "the errors differ (bursts)"
+
+# the first 1,500 lines a few at a time: decoded on the spot, no thread;
+# against the same 1,500 lines from a file
+head -n 1500 "$T/in.ndjson" >"$T/in1500.ndjson"
+mqmon-store --db "$T/file1500.db" <"$T/in1500.ndjson" 2>/dev/null
+st=0
+awk '{ print; fflush() } NR % 10 == 0 { system("sleep 0.005") }' "$T/in1500.ndjson" |
 	mqmon-store -d --db "$T/trickle.db" --tee >"$T/trickle.tee" 2>"$T/trickle.err" || st=$?
 assert_eq 65 "$st" "exit status with rejected lines (trickle)"
-cmp "$T/in.ndjson" "$T/trickle.tee" || fail "--tee output differs from the input (trickle)"
+cmp "$T/in1500.ndjson" "$T/trickle.tee" || fail "--tee output differs from the input (trickle)"
 ! grep -q "second thread" "$T/trickle.err" || fail "a trickle of lines started the second thread"
-diff <(grep ': line ' "$T/file.err") <(grep ': line ' "$T/trickle.err") >&2 || fail "the errors differ"
 
 dump() { # DB — every table's rows in their stored order, ingest times left out
 	sqlite3 -batch "$1" "
@@ -65,8 +77,13 @@ dump() { # DB — every table's rows in their stored order, ingest times left ou
 	PRAGMA integrity_check;"
 }
 dump "$T/file.db" >"$T/file.dump"
+dump "$T/burst.db" >"$T/burst.dump"
+diff -u "$T/burst.dump" "$T/file.dump" >&2 || fail "the databases differ (bursts)"
+dump "$T/file1500.db" >"$T/file1500.dump"
 dump "$T/trickle.db" >"$T/trickle.dump"
-diff -u "$T/trickle.dump" "$T/file.dump" >&2 || fail "the databases differ"
+diff -u "$T/trickle.dump" "$T/file1500.dump" >&2 || fail "the databases differ (trickle)"
+assert_eq 1500 "$(($(grep -c '^m|' "$T/file1500.dump") + $(grep -c '^r|' "$T/file1500.dump") + $(grep -c '"event"' "$T/in1500.ndjson") + $(grep -c '^ *$' "$T/in1500.ndjson")))" \
+	"the trickle's lines all accounted for"
 
 # and the dump holds what the input says, so equal is not equally empty
 good=$(grep -c '"topic"' "$T/in.ndjson")
