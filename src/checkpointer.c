@@ -18,7 +18,7 @@
 
 struct checkpointer {
 	struct store *s;
-	sqlite3 *db; /* the checkpointer's own connection */
+	struct store *own; /* the checkpointer's own connection */
 	int pages;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -55,9 +55,9 @@ static void *checkpoint_when_due(void *arg)
 		c->due = false; /* commits during this one ask for the next */
 		pthread_mutex_unlock(&c->mu);
 		int log = 0, copied = 0;
-		int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+		int rc = sqlite3_wal_checkpoint_v2(c->own->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
 		if (rc != SQLITE_OK)
-			mqmon_debug("%s: checkpoint: %s", c->s->path, sqlite3_errmsg(c->db));
+			mqmon_debug("%s: checkpoint: %s", c->s->path, sqlite3_errmsg(c->own->db));
 		else
 			mqmon_debug("%s: checkpoint: %d of %d WAL pages copied", c->s->path, copied, log);
 		pthread_mutex_lock(&c->mu);
@@ -71,13 +71,13 @@ struct checkpointer *checkpointer_start(struct store *s, int pages)
 	struct checkpointer *c = xcalloc(1, sizeof *c);
 	c->s = s;
 	c->pages = pages;
-	/* the read makes the connection take up the WAL: without one, a
-	 * checkpoint finds no WAL to copy */
-	if (sqlite3_open_v2(s->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_exec(c->db, "PRAGMA synchronous=NORMAL; SELECT 1 FROM sqlite_master LIMIT 1", NULL, NULL, NULL) !=
-	            SQLITE_OK) {
-		mqmon_debug("%s: no second connection for checkpoints: %s", s->path, sqlite3_errmsg(c->db));
-		sqlite3_close(c->db);
+	/* opened like s, which reads the schema's version: without a read
+	 * the connection has not taken up the WAL, and a checkpoint finds
+	 * none to copy */
+	char err[512];
+	c->own = store_open(s->path, STORE_WRITE, err, sizeof err);
+	if (!c->own) {
+		mqmon_debug("no second connection for checkpoints: %s", err);
 		free(c);
 		return NULL;
 	}
@@ -87,7 +87,7 @@ struct checkpointer *checkpointer_start(struct store *s, int pages)
 		mqmon_debug("%s: no thread for checkpoints", s->path);
 		pthread_mutex_destroy(&c->mu);
 		pthread_cond_destroy(&c->cv);
-		sqlite3_close(c->db);
+		store_close(c->own);
 		free(c);
 		return NULL;
 	}
@@ -107,6 +107,6 @@ void checkpointer_stop(struct checkpointer *c)
 	pthread_join(c->thread, NULL);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
-	sqlite3_close(c->db);
+	store_close(c->own);
 	free(c);
 }
