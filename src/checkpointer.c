@@ -7,23 +7,19 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "checkpointer.h"
 #include "log.h"
 #include "mqmon.h"
-#include "sig.h"
+#include "worker.h"
 
 struct checkpointer {
 	struct store *s;
 	struct store *own; /* the checkpointer's own connection */
 	int pages;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool due, quit; /* under mu */
+	struct worker thread; /* checkpoints when asked */
 };
 
 static int on_commit(void *arg, sqlite3 *db, const char *name, int wal_pages)
@@ -35,35 +31,19 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int wal_pages)
 		 * WAL afresh */
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	} else if (wal_pages >= c->pages / 4) {
-		pthread_mutex_lock(&c->mu);
-		c->due = true;
-		pthread_mutex_unlock(&c->mu);
-		pthread_cond_signal(&c->cv);
+		worker_ask(&c->thread); /* asked while it runs: once more after */
 	}
 	return SQLITE_OK;
 }
 
-static void *checkpoint_when_due(void *arg)
+static void checkpoint(void *arg)
 {
 	struct checkpointer *c = arg;
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		while (!c->due && !c->quit)
-			pthread_cond_wait(&c->cv, &c->mu);
-		if (c->quit)
-			break;
-		c->due = false; /* commits during this one ask for the next */
-		pthread_mutex_unlock(&c->mu);
-		int log = 0, copied = 0;
-		int rc = sqlite3_wal_checkpoint_v2(c->own->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-		if (rc != SQLITE_OK)
-			mqmon_debug("%s: checkpoint: %s", c->s->path, sqlite3_errmsg(c->own->db));
-		else
-			mqmon_debug("%s: checkpoint: %d of %d WAL pages copied", c->s->path, copied, log);
-		pthread_mutex_lock(&c->mu);
-	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
+	int log = 0, copied = 0;
+	if (sqlite3_wal_checkpoint_v2(c->own->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) != SQLITE_OK)
+		mqmon_debug("%s: checkpoint: %s", c->s->path, sqlite3_errmsg(c->own->db));
+	else
+		mqmon_debug("%s: checkpoint: %d of %d WAL pages copied", c->s->path, copied, log);
 }
 
 struct checkpointer *checkpointer_start(struct store *s, int pages)
@@ -81,12 +61,8 @@ struct checkpointer *checkpointer_start(struct store *s, int pages)
 		free(c);
 		return NULL;
 	}
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
-	if (sig_thread_create(&c->thread, checkpoint_when_due, c)) {
+	if (!worker_start(&c->thread, checkpoint, c, -1)) {
 		mqmon_debug("%s: no thread for checkpoints", s->path);
-		pthread_mutex_destroy(&c->mu);
-		pthread_cond_destroy(&c->cv);
 		store_close(c->own);
 		free(c);
 		return NULL;
@@ -100,13 +76,7 @@ void checkpointer_stop(struct checkpointer *c)
 	if (!c)
 		return;
 	sqlite3_wal_autocheckpoint(c->s->db, c->pages); /* SQLite's own hook back */
-	pthread_mutex_lock(&c->mu);
-	c->quit = true;
-	pthread_mutex_unlock(&c->mu);
-	pthread_cond_signal(&c->cv);
-	pthread_join(c->thread, NULL);
-	pthread_mutex_destroy(&c->mu);
-	pthread_cond_destroy(&c->cv);
+	worker_stop(&c->thread);
 	store_close(c->own);
 	free(c);
 }

@@ -629,7 +629,7 @@ static void store_what_is_read(struct ingest *g)
  * for it. */
 static void store_rest(struct ingest *g)
 {
-	if (readahead_busy(&g->ra) || readahead_send_rest(&g->ra))
+	if (readahead_in_flight(&g->ra) || readahead_send_rest(&g->ra))
 		return;
 	store_what_is_read(g);
 }

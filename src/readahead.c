@@ -1,8 +1,8 @@
 /*
  * readahead.c — the batches and the thread.  The thread touches only the
  * batch in flight, the decoder and the meaning reader, and those only
- * while busy is set; the first thread waits for busy to clear before it
- * uses any of them again, so the mutex is the only sharing.
+ * while it runs; the first thread waits for it to be idle (worker.h)
+ * before it uses any of them again.
  */
 #include "config.h"
 
@@ -15,7 +15,6 @@
 #include "mqmon.h"
 #include "props.h"
 #include "readahead.h"
-#include "sig.h"
 
 void readahead_init(struct readahead *ra, const struct rules *rules)
 {
@@ -23,8 +22,6 @@ void readahead_init(struct readahead *ra, const struct rules *rules)
 	ra->rules = rules;
 	envelope_decoder_init(&ra->dec);
 	meaning_reader_init(&ra->meaning);
-	pthread_mutex_init(&ra->mu, NULL);
-	pthread_cond_init(&ra->cv, NULL);
 	ra->fill = &ra->batches[0];
 	if (pipe2(ra->notify, O_CLOEXEC | O_NONBLOCK) < 0) {
 		ra->notify[0] = ra->notify[1] = -1;
@@ -164,42 +161,24 @@ bool readahead_add(struct readahead *ra, const struct line *ln)
 
 /* ---- the thread ---- */
 
-static void *decode_in_turn(void *arg)
+static void decode_flight(void *ctx)
 {
-	struct readahead *ra = arg;
-	pthread_mutex_lock(&ra->mu);
-	for (;;) {
-		while (!ra->busy && !ra->quit)
-			pthread_cond_wait(&ra->cv, &ra->mu);
-		if (!ra->busy)
-			break;
-		struct read_batch *b = ra->flight;
-		pthread_mutex_unlock(&ra->mu);
-		decode_batch(ra, b);
-		pthread_mutex_lock(&ra->mu);
-		ra->busy = false;
-		pthread_cond_signal(&ra->cv); /* only the first thread can be waiting */
-		/* a full pipe already says so */
-		ssize_t ignored = write(ra->notify[1], "", 1);
-		(void)ignored;
-	}
-	pthread_mutex_unlock(&ra->mu);
-	return NULL;
+	struct readahead *ra = ctx;
+	decode_batch(ra, ra->flight);
 }
 
-/* Started at the first full batch: a live stream never needs it.  Signals
- * stay with the first thread (sig.c's self-pipe wakes its loop). */
+/* Started at the first batch handed over: a trickle never needs it. */
 static bool start_thread(struct readahead *ra)
 {
 	if (ra->thread_state)
 		return ra->thread_state > 0;
-	int rc = sig_thread_create(&ra->thread, decode_in_turn, ra);
-	ra->thread_state = rc == 0 ? 1 : -1;
-	if (rc)
-		mqmon_debug("no second thread (%s): decoding on this one", strerror(rc));
-	else
+	bool ok = worker_start(&ra->thread, decode_flight, ra, ra->notify[1]);
+	ra->thread_state = ok ? 1 : -1;
+	if (ok)
 		mqmon_debug("decoding input on a second thread, %d lines a batch", READAHEAD_LINES);
-	return rc == 0;
+	else
+		mqmon_debug("no second thread: decoding on this one");
+	return ok;
 }
 
 /* The batch in flight, decoded (waited for); NULL if none. */
@@ -208,10 +187,8 @@ static struct read_batch *take_flight(struct readahead *ra)
 	struct read_batch *b = ra->flight;
 	if (!b)
 		return NULL;
-	pthread_mutex_lock(&ra->mu);
-	while (ra->busy)
-		pthread_cond_wait(&ra->cv, &ra->mu);
-	pthread_mutex_unlock(&ra->mu);
+	if (ra->thread_state > 0)
+		worker_wait_idle(&ra->thread);
 	ra->flight = NULL;
 	return b;
 }
@@ -227,20 +204,12 @@ static const struct read_batch *hand_out(struct readahead *ra, struct read_batch
 const struct read_batch *readahead_send(struct readahead *ra)
 {
 	struct read_batch *done = take_flight(ra);
-	batch_reset(ra->out);
-	ra->out = NULL;
 	ra->flight = ra->fill;
-	if (start_thread(ra)) {
-		pthread_mutex_lock(&ra->mu);
-		ra->busy = true;
-		pthread_mutex_unlock(&ra->mu);
-		/* after the unlock: woken, the thread need not wait for the
-		 * mutex; the thread is the only one that can be waiting */
-		pthread_cond_signal(&ra->cv);
-	} else {
+	if (start_thread(ra))
+		worker_ask(&ra->thread);
+	else
 		decode_batch(ra, ra->flight);
-	}
-	ra->out = done;
+	hand_out(ra, done);
 	ra->fill = spare(ra);
 	return done;
 }
@@ -248,14 +217,13 @@ const struct read_batch *readahead_send(struct readahead *ra)
 const struct read_batch *readahead_flush(struct readahead *ra)
 {
 	struct read_batch *done = take_flight(ra);
-	if (!done && ra->fill->n) {
-		done = ra->fill;
-		decode_batch(ra, done);
-		batch_reset(ra->out);
-		ra->out = NULL;
-		ra->fill = spare(ra);
-	}
-	return hand_out(ra, done);
+	if (done || !ra->fill->n)
+		return hand_out(ra, done);
+	done = ra->fill;
+	decode_batch(ra, done);
+	hand_out(ra, done);
+	ra->fill = spare(ra);
+	return done;
 }
 
 bool readahead_pending(const struct readahead *ra)
@@ -263,7 +231,7 @@ bool readahead_pending(const struct readahead *ra)
 	return ra->fill->n || ra->flight;
 }
 
-bool readahead_busy(const struct readahead *ra)
+bool readahead_in_flight(const struct readahead *ra)
 {
 	return ra->flight;
 }
@@ -286,12 +254,7 @@ const struct read_batch *readahead_take(struct readahead *ra)
 	char drain[64];
 	while (read(ra->notify[0], drain, sizeof drain) > 0)
 		continue;
-	if (!ra->flight)
-		return NULL;
-	pthread_mutex_lock(&ra->mu);
-	bool done = !ra->busy;
-	pthread_mutex_unlock(&ra->mu);
-	if (!done)
+	if (!ra->flight || (ra->thread_state > 0 && !worker_idle(&ra->thread)))
 		return NULL;
 	struct read_batch *b = ra->flight;
 	ra->flight = NULL;
@@ -308,17 +271,10 @@ const struct read_line *readahead_now(struct readahead *ra, const struct line *l
 
 void readahead_free(struct readahead *ra)
 {
-	if (ra->thread_state > 0) {
-		pthread_mutex_lock(&ra->mu);
-		ra->quit = true;
-		pthread_cond_broadcast(&ra->cv);
-		pthread_mutex_unlock(&ra->mu);
-		pthread_join(ra->thread, NULL);
-	}
+	if (ra->thread_state > 0)
+		worker_stop(&ra->thread);
 	for (size_t i = 0; i < MQMON_ARRAY_LEN(ra->batches); i++)
 		batch_free(&ra->batches[i]);
-	pthread_mutex_destroy(&ra->mu);
-	pthread_cond_destroy(&ra->cv);
 	envelope_decoder_free(&ra->dec);
 	meaning_reader_free(&ra->meaning);
 	buf_free(&ra->props);

@@ -17,7 +17,6 @@
 #ifndef MQMON_READAHEAD_H
 #define MQMON_READAHEAD_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,6 +26,7 @@
 #include "linereader.h"
 #include "meaning.h"
 #include "rules.h"
+#include "worker.h"
 
 /* a batch: this many lines or bytes, whichever comes first.  Each batch
  * wakes the thread, which in a virtual machine costs as much as decoding
@@ -75,12 +75,8 @@ struct readahead {
 	struct read_batch *fill, *flight, *out;
 	struct read_line now; /* readahead_now's */
 	int thread_state; /* 0 not started, 1 running, -1 cannot start */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool busy; /* under mu: flight handed to the thread, not yet decoded */
+	struct worker thread; /* decodes flight when asked */
 	int notify[2]; /* the thread writes a byte to [1] when a batch is decoded */
-	bool quit; /* under mu */
 };
 
 void readahead_init(struct readahead *ra, const struct rules *rules);
@@ -98,8 +94,8 @@ const struct read_batch *readahead_send(struct readahead *ra);
 const struct read_batch *readahead_flush(struct readahead *ra);
 /* Lines added and not yet handed back. */
 bool readahead_pending(const struct readahead *ra);
-/* A batch is being decoded (or decoded and not yet taken). */
-bool readahead_busy(const struct readahead *ra);
+/* A batch was handed over and not yet taken back (decoded or not). */
+bool readahead_in_flight(const struct readahead *ra);
 /* Readable when a batch handed over has been decoded; -1 if none ever
  * will be (no second thread). */
 int readahead_fd(const struct readahead *ra);
