@@ -77,6 +77,11 @@ void checkpointer_stop(struct checkpointer *c)
 		return;
 	sqlite3_wal_autocheckpoint(c->s->db, c->pages); /* SQLite's own hook back */
 	worker_stop(&c->thread);
+	/* The last connection to close folds the WAL in under an exclusive
+	 * lock, and a reader opening meanwhile (the sqlite3 shell has no busy
+	 * timeout) gets "database is locked".  Copied first, while readers go
+	 * on, that fold finds nothing left and the lock lasts a moment. */
+	checkpoint(c);
 	store_close(c->own);
 	free(c);
 }

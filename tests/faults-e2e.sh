@@ -67,7 +67,7 @@ run_bg resp mqmon-cmd -p "$BROKER_PORT" -c -i feresp -q 1 --respond --reconnect-
 wait_contains "$(broker_log)" "fesub 1 fe/#"
 wait_contains "$(broker_log)" "feresp 1 devices/+/command"
 
-sql() { sqlite3 -batch "$T/fe.db" "$@" 2>/dev/null; }
+sql() { sqlite3 -batch -cmd '.timeout 10000' "$T/fe.db" "$@" 2>/dev/null; }
 # the numbers stored so far (committed)
 stored_distinct() { sql 'SELECT payload FROM messages' | sed -nE 's/^[^0-9]*([0-9]+).*/\1/p' | sort -u | wc -l; }
 stored_ge() { [ "$(stored_distinct)" -ge "$1" ]; }

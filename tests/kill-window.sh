@@ -50,7 +50,7 @@ BLOCK=65536 # mqmon-sub's output block (src/out.c)
 broker_start --persist --extra "log_type subscribe" --extra "log_type debug"
 BLOG=$(broker_log)
 
-sql() { sqlite3 -batch "$T/kw.db" "$@" 2>/dev/null; }
+sql() { sqlite3 -batch -cmd '.timeout 10000' "$T/kw.db" "$@" 2>/dev/null; }
 # NUMBERS [WHERE]: the envelope numbers of the rows, one per line
 numbers() { sql "SELECT payload FROM messages ${1:-}" | sed -nE 's/^[^0-9]*([0-9]+).*/\1/p'; }
 max_id() { sql 'SELECT coalesce(max(id), 0) FROM messages'; }

@@ -197,6 +197,8 @@ _mqmon_cleanup() {
 	0 | 77) ;;
 	*) _mqmon_dump_logs ;;
 	esac
+	# how long each test takes is what keeps "make check" short
+	echo "# took ${SECONDS} s" >&2
 	# Signal everything at once, then wait (bounded) for all of it.
 	for n in $_MQMON_BGS; do
 		_mqmon_var pid PID_"$n"
