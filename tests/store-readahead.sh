@@ -46,22 +46,38 @@ assert_contains "$T/file.err" "mqmon-store: line 97: " "mqmon-store: line 2910: 
 
 # the same lines in bursts of 300 with pauses: each burst goes to the
 # thread when the pipe runs dry, never a full batch
+# (each burst one write, so that the pipe holds it whole)
+split -l 300 -d -a 3 "$T/in.ndjson" "$T/burst."
 st=0
-awk '{ print; fflush() } NR % 300 == 0 { system("sleep 0.05") }' "$T/in.ndjson" |
-	mqmon-store -d --db "$T/burst.db" --tee >"$T/burst.tee" 2>"$T/burst.err" || st=$?
+for f in "$T"/burst.[0-9][0-9][0-9]; do
+	cat "$f"
+	sleep 0.05
+done | mqmon-store -d --db "$T/burst.db" --tee >"$T/burst.tee" 2>"$T/burst.err" || st=$?
 assert_eq 65 "$st" "exit status with rejected lines (bursts)"
 cmp "$T/in.ndjson" "$T/burst.tee" || fail "--tee output differs from the input (bursts)"
 assert_contains "$T/burst.err" "decoding input on a second thread"
 diff <(grep ': line ' "$T/file.err") <(grep ': line ' "$T/burst.err") >&2 || fail "the errors differ (bursts)"
 
-# the first 1,500 lines a few at a time: decoded on the spot, no thread;
-# against the same 1,500 lines from a file
+# the first 1,500 lines 30 at a time, each 30 only once the ones before
+# came back through --tee (so never 64 waiting, however slow the machine):
+# decoded on the spot, no thread; against the same 1,500 lines from a file
 head -n 1500 "$T/in.ndjson" >"$T/in1500.ndjson"
 mqmon-store --db "$T/file1500.db" <"$T/in1500.ndjson" 2>/dev/null
-st=0
-awk '{ print; fflush() } NR % 10 == 0 { system("sleep 0.005") }' "$T/in1500.ndjson" |
-	mqmon-store -d --db "$T/trickle.db" --tee >"$T/trickle.tee" 2>"$T/trickle.err" || st=$?
-assert_eq 65 "$st" "exit status with rejected lines (trickle)"
+mkfifo "$T/trickle.fifo"
+run_bg trickle bash -c 'exec <"$1"; shift; exec "$@"' _ "$T/trickle.fifo" \
+	mqmon-store -d --db "$T/trickle.db" --tee
+exec 7>"$T/trickle.fifo"
+for ((k = 30; k <= 1500; k += 30)); do
+	sed -n "$((k - 29)),${k}p" "$T/in1500.ndjson" >&7
+	for ((w = 0; $(count_lines "$T/trickle.out") < k; w++)); do
+		((w < 4000)) || fail "(trickle) line $k did not come back through --tee"
+		sleep 0.005
+	done
+done
+exec 7>&-
+wait_bg trickle 30 || [[ $BG_STATUS == 65 ]] || fail "(trickle) mqmon-store exited $BG_STATUS: $(tail -n 3 "$T/trickle.err")"
+assert_eq 65 "$BG_STATUS" "exit status with rejected lines (trickle)"
+mv "$T/trickle.out" "$T/trickle.tee"
 cmp "$T/in1500.ndjson" "$T/trickle.tee" || fail "--tee output differs from the input (trickle)"
 ! grep -q "second thread" "$T/trickle.err" || fail "a trickle of lines started the second thread"
 
