@@ -55,7 +55,7 @@ while bg_alive ingest2; do
 	n=$(sqlite3 -cmd '.timeout 10000' "$DB" 'SELECT count(*) FROM messages' 2>>"$T/reader.err") || fail "a reader during ingest: $(cat "$T/reader.err")"
 	((n >= seen)) || fail "a reader saw $n messages after $seen"
 	seen=$n reads=$((reads + 1))
-	sleep 0.05
+	sleep 0.02
 done
 wait_bg ingest2 60 || fail "ingest (b): $(tail -n 5 "$T/ingest2.err")"
 note "(b) a reader read $reads times during the load, the last saw $seen messages"
