@@ -73,7 +73,7 @@ struct metric_row {
 };
 
 /* A cached series id (a struct: a strmap value is a pointer) */
-struct series_hint {
+struct cached_series {
 	sqlite3_int64 id;
 };
 
@@ -101,7 +101,7 @@ struct ingest {
 	size_t nmetric_rows;
 	struct message_row message_rows[MESSAGE_CHUNK];
 	size_t nmessage_rows;
-	struct strmap series; /* device and metric -> struct series_hint */
+	struct strmap series; /* device and metric -> struct cached_series */
 	/* the millisecond of the last point queued, and the seq the next
 	 * point in it should take: one more than the last this process
 	 * stored there, else 0.  Only a guess: a point whose seq is taken
@@ -367,9 +367,9 @@ static bool flush_metrics(struct ingest *g)
 	return ok && (!moved || resync_point_next(g));
 }
 
-/* The series (device, or none, and metric), added if new; NULL after a
- * database error. */
-static struct series_hint *series_hint(struct ingest *g, const char *dev, size_t dlen, const char *name, size_t nlen)
+/* The id of the series (device, or none, and metric), added if new; 0
+ * after a database error. */
+static sqlite3_int64 series_id(struct ingest *g, const char *dev, size_t dlen, const char *name, size_t nlen)
 {
 	struct buf *k = &g->series_key;
 	if (!dev)
@@ -381,7 +381,7 @@ static struct series_hint *series_hint(struct ingest *g, const char *dev, size_t
 	buf_add(k, name, nlen);
 	void **slot = strmap_get(&g->series, k->data, k->len);
 	if (slot && *slot)
-		return *slot;
+		return ((struct cached_series *)*slot)->id;
 	sqlite3_stmt *st = g->sel_series;
 	bind_text(st, 1, dev, dlen);
 	bind_text(st, 2, name, nlen);
@@ -391,37 +391,37 @@ static struct series_hint *series_hint(struct ingest *g, const char *dev, size_t
 	sqlite3_clear_bindings(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		db_fail(g, "read a series", 0);
-		return NULL;
+		return 0;
 	}
 	if (!id) {
 		st = g->ins_series;
 		bind_text(st, 1, dev, dlen);
 		bind_text(st, 2, name, nlen);
 		if (!run(g, st, "store a series", 0))
-			return NULL;
+			return 0;
 		id = sqlite3_last_insert_rowid(g->st->db);
 	}
 	if (g->series.n >= SERIES_CACHE_MAX)
 		strmap_drain(&g->series, strmap_free_value, NULL);
-	struct series_hint *h = xmalloc(sizeof *h);
-	h->id = id;
-	*strmap_put(&g->series, k->data, k->len) = h;
-	return h;
+	struct cached_series *c = xmalloc(sizeof *c);
+	c->id = id;
+	*strmap_put(&g->series, k->data, k->len) = c;
+	return id;
 }
 
 static bool store_metrics(struct ingest *g, const struct meaning *m, int64_t ts_ms)
 {
 	for (size_t i = 0; i < m->nmetrics; i++) {
-		struct series_hint *h =
-		        series_hint(g, m->device, m->device_len, m->metrics[i].name, m->metrics[i].name_len);
-		if (!h)
+		sqlite3_int64 series =
+		        series_id(g, m->device, m->device_len, m->metrics[i].name, m->metrics[i].name_len);
+		if (!series)
 			return false;
 		if (ts_ms != g->point_ms) {
 			g->point_ms = ts_ms;
 			g->point_next = 0;
 		}
 		g->metric_rows[g->nmetric_rows++] =
-		        (struct metric_row){ts_ms, g->point_next++, h->id, m->metrics[i].value};
+		        (struct metric_row){ts_ms, g->point_next++, series, m->metrics[i].value};
 		if (g->nmetric_rows == METRIC_CHUNK && !flush_metrics(g))
 			return false;
 	}
@@ -703,9 +703,11 @@ static const char sql_upsert_topic[] =
         " last_payload = CASE WHEN excluded.last_seen >= last_seen THEN excluded.last_payload ELSE last_payload END,"
         " last_seen = max(last_seen, excluded.last_seen)";
 static const char sql_ins_point[] = "INSERT INTO points(ts_ms, seq, series, value) VALUES (?,?,?,?)";
-static const char sql_ins_metric[] = "INSERT INTO points(ts_ms, seq, series, value) VALUES (?1,"
-                                     " (SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1), ?2, ?3)";
-static const char sql_sel_point_next[] = "SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1";
+/* the next free seq of the millisecond ?1 */
+#define SQL_POINT_NEXT "SELECT coalesce(max(seq) + 1, 0) FROM points WHERE ts_ms = ?1"
+static const char sql_ins_metric[] =
+        "INSERT INTO points(ts_ms, seq, series, value) VALUES (?1, (" SQL_POINT_NEXT "), ?2, ?3)";
+static const char sql_sel_point_next[] = SQL_POINT_NEXT;
 static const char sql_sel_state[] = "SELECT value, ts FROM states WHERE device = ? AND key = ?";
 static const char sql_upsert_state[] =
         "INSERT INTO states(device, key, value, ts) VALUES (?,?,?,?)"
