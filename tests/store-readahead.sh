@@ -69,10 +69,7 @@ run_bg trickle bash -c 'exec <"$1"; shift; exec "$@"' _ "$T/trickle.fifo" \
 exec 7>"$T/trickle.fifo"
 for ((k = 30; k <= 1500; k += 30)); do
 	sed -n "$((k - 29)),${k}p" "$T/in1500.ndjson" >&7
-	for ((w = 0; $(count_lines "$T/trickle.out") < k; w++)); do
-		((w < 4000)) || fail "(trickle) line $k did not come back through --tee"
-		sleep 0.005
-	done
+	wait_lines "$T/trickle.out" "$k" 20
 done
 exec 7>&-
 wait_bg trickle 30 || [[ $BG_STATUS == 65 ]] || fail "(trickle) mqmon-store exited $BG_STATUS: $(tail -n 3 "$T/trickle.err")"
